@@ -1,0 +1,23 @@
+// bgp-codec: BGP-4 messages, capabilities and path attributes <-> bytes. Pure TypeScript, no I/O.
+export { decode, encode } from './codec.js';
+export { BgpFramer } from './framer.js';
+export { scanUpdate, attributeKey, type UpdateHandler, type ScanResult, type AttributeBlockInfo } from './scan.js';
+export { Ipv4UpdateWriter } from './builder.js';
+export { DEFAULT_CONTEXT, makeContext, addPathFor, type CodecContext, type AddPathFamilies } from './context.js';
+export { BgpCodecError, BgpEncodeError, actionRank, type ErrorAction, type CodecErrorInfo } from './errors.js';
+export * from './constants.js';
+export type * from './messages/types.js';
+export type * from './attributes/types.js';
+export { AttrFlag } from './attributes/types.js';
+export { ATTRIBUTES, ROWS_BY_CODE, attributeName, type AttributeRow } from './attributes/table.js';
+export { decodeAttributeBlock, encodeAttributes, type AttributeBlock } from './attributes/block.js';
+export { mergeAs4, asPathLength } from './attributes/aspath.js';
+export { capabilityCode, capabilityName, CapabilityCode, type Capability } from './capabilities.js';
+export { openAsn } from './messages/open.js';
+export { shutdownMessage, shutdownNotification } from './messages/notification.js';
+export { endOfRib, endOfRibMessage } from './messages/update.js';
+export { RouteRefreshSubtype } from './messages/route-refresh.js';
+export { parsePrefix, formatIpv4Prefix, type Nlri } from './prefix.js';
+export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
+export { messageJson, errorJson, type Json } from './format.js';
+export { toHex, fromHex } from './bytes.js';
