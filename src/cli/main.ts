@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerLab } from './lab.js';
+import { registerConfig } from './config.js';
+import { registerDecode } from './decode.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError();
   registerLab(program);
+  registerConfig(program);
+  registerDecode(program);
   return program;
 }
 
