@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerLab } from './lab.js';
+import { registerDatapath } from './datapath.js';
 import { registerConfig } from './config.js';
 import { registerDecode } from './decode.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError();
   registerLab(program);
+  registerDatapath(program);
   registerConfig(program);
   registerDecode(program);
   return program;

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Includes, constants and small helpers every rackroute BPF program uses. */
+#ifndef RR_COMMON_H
+#define RR_COMMON_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "reasons.h"
+
+#define RR_INLINE static __always_inline
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+#define RR_IP_MF 0x2000
+#define RR_IP_OFFSET 0x1fff
+
+#define RR_NEXTHDR_HOP 0
+#define RR_NEXTHDR_FRAGMENT 44
+
+/* Verdicts: helpers return one of these, or a negative RR_DROP_* reason. */
+#define RR_OK TC_ACT_OK
+#define RR_REDIRECT TC_ACT_REDIRECT
+
+RR_INLINE void *rr_data(const struct __sk_buff *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+RR_INLINE void *rr_data_end(const struct __sk_buff *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+/* Make the first `len` bytes linear and re-check they fit; false when the packet is shorter. */
+RR_INLINE bool rr_pull(struct __sk_buff *ctx, __u32 len)
+{
+	if (rr_data(ctx) + len <= rr_data_end(ctx))
+		return true;
+	if (bpf_skb_pull_data(ctx, len) < 0)
+		return false;
+	return rr_data(ctx) + len <= rr_data_end(ctx);
+}
+
+/* Record a pass-to-stack reason and return the verdict that passes the packet on unchanged. */
+RR_INLINE int rr_pass(__u32 *reason, __u32 why)
+{
+	*reason = why;
+	return RR_OK;
+}
+
+#endif /* RR_COMMON_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Forwarding by the kernel's own FIB: bpf_fib_lookup decides the egress device and next hop (routes,
+ * policy rules, ECMP, neighbours: the same answer the stack would give), then the packet is redirected.
+ * The lookup does not touch the packet; the caller decrements TTL / hop limit between the two steps.
+ */
+#ifndef RR_FIB_H
+#define RR_FIB_H
+
+#include "common.h"
+#include "maps.h"
+
+enum rr_fwd_how {
+	RR_FWD_MACS = 1, /* neighbour known: write MACs, bpf_redirect / bpf_redirect_peer */
+	RR_FWD_NEIGH = 2, /* no neighbour entry yet: bpf_redirect_neigh resolves it */
+};
+
+struct rr_fwd {
+	__u8 how; /* enum rr_fwd_how */
+	bool dst_local_pod; /* destination matched a pod CIDR of this node: the target may be a pod veth */
+};
+
+RR_INLINE bool rr_cfg_redirect_neigh(void)
+{
+	__u32 zero = 0;
+	const struct rr_config *cfg = bpf_map_lookup_elem(&rr_config_v1, &zero);
+
+	return cfg && (cfg->flags & RR_CFG_F_REDIRECT_NEIGH);
+}
+
+/*
+ * Look the packet up in the FIB. RR_REDIRECT means "forward it" (fwd->how says how); RR_OK means the
+ * kernel stack must handle it, with the reason set.
+ */
+RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, struct rr_fwd *fwd, __u32 *reason)
+{
+	/* tot_len 0: the kernel checks the egress MTU itself, GSO-aware. */
+	int rc = bpf_fib_lookup(ctx, p, sizeof(*p), 0);
+
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		fwd->how = RR_FWD_MACS;
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		if (!rr_cfg_redirect_neigh())
+			return rr_pass(reason, RR_PASS_FIB_NO_NEIGH);
+		fwd->how = RR_FWD_NEIGH;
+		break;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return rr_pass(reason, RR_PASS_FIB_NOT_FWDED);
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		return rr_pass(reason, RR_PASS_FIB_UNREACHABLE);
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return rr_pass(reason, RR_PASS_FIB_FWD_DISABLED);
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return rr_pass(reason, RR_PASS_FIB_FRAG_NEEDED);
+	default:
+		return rr_pass(reason, RR_PASS_FIB_OTHER);
+	}
+	if (p->ifindex == ctx->ingress_ifindex)
+		return rr_pass(reason, RR_PASS_HAIRPIN);
+	return RR_REDIRECT;
+}
+
+RR_INLINE bool rr_iface_is_pod(__u32 ifindex)
+{
+	const struct rr_iface *ifc = bpf_map_lookup_elem(&rr_ifaces_v1, &ifindex);
+
+	return ifc && (ifc->flags & RR_IFACE_F_POD);
+}
+
+/* Send the packet where rr_fib_lookup said. RR_REDIRECT, or a negative drop reason. */
+RR_INLINE int rr_fib_redirect(struct __sk_buff *ctx, const struct bpf_fib_lookup *p, const struct rr_fwd *fwd,
+			      __u32 *reason)
+{
+	struct ethhdr *eth;
+	long ret;
+
+	if (fwd->how == RR_FWD_NEIGH) {
+		struct bpf_redir_neigh nh = { .nh_family = p->family };
+
+		if (p->family == AF_INET)
+			nh.ipv4_nh = p->ipv4_dst;
+		else
+			__builtin_memcpy(nh.ipv6_nh, p->ipv6_dst, sizeof(nh.ipv6_nh));
+		*reason = RR_FWD_REDIRECT_NEIGH;
+		ret = bpf_redirect_neigh(p->ifindex, &nh, sizeof(nh), 0);
+		return ret == TC_ACT_REDIRECT ? RR_REDIRECT : -RR_DROP_REDIRECT;
+	}
+
+	eth = rr_data(ctx);
+	if ((void *)(eth + 1) > rr_data_end(ctx))
+		return -RR_DROP_WRITE;
+	__builtin_memcpy(eth->h_dest, p->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, p->smac, ETH_ALEN);
+
+	if (fwd->dst_local_pod && rr_iface_is_pod(p->ifindex)) {
+		*reason = RR_FWD_REDIRECT_PEER;
+		ret = bpf_redirect_peer(p->ifindex, 0);
+	} else {
+		*reason = RR_FWD_REDIRECT;
+		ret = bpf_redirect(p->ifindex, 0);
+	}
+	return ret == TC_ACT_REDIRECT ? RR_REDIRECT : -RR_DROP_REDIRECT;
+}
+
+#endif /* RR_FIB_H */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* IPv6 forwarding on the fast path: the same steps as IPv4; no header checksum to patch. */
+#ifndef RR_IPV6_H
+#define RR_IPV6_H
+
+#include "common.h"
+#include "fib.h"
+#include "ipv4.h"
+#include "pods.h"
+
+RR_INLINE bool rr_ipv6_link_scope(const struct in6_addr *a)
+{
+	__u8 b0 = a->in6_u.u6_addr8[0], b1 = a->in6_u.u6_addr8[1];
+
+	return b0 == 0xff || (b0 == 0xfe && (b1 & 0xc0) == 0x80);
+}
+
+RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
+{
+	struct bpf_fib_lookup p = {};
+	const struct rr_pod_info *pod;
+	struct rr_fwd fwd = {};
+	struct ipv6hdr *ip6;
+	bool dst_is_pod;
+	int ret;
+
+	if (!rr_pull(ctx, ETH_HLEN + sizeof(*ip6)))
+		return rr_pass(reason, RR_PASS_SHORT);
+	ip6 = rr_data(ctx) + ETH_HLEN;
+	if ((void *)(ip6 + 1) > rr_data_end(ctx))
+		return rr_pass(reason, RR_PASS_SHORT);
+	if (ip6->version != 6)
+		return rr_pass(reason, RR_PASS_MALFORMED);
+	/* payload_len 0 is a jumbogram (hop-by-hop option): the stack's business. */
+	if (!ip6->payload_len || bpf_ntohs(ip6->payload_len) > ctx->len - ETH_HLEN - sizeof(*ip6))
+		return rr_pass(reason, RR_PASS_MALFORMED);
+	if (ip6->nexthdr == RR_NEXTHDR_HOP)
+		return rr_pass(reason, RR_PASS_IPV6_EXT);
+	if (ip6->nexthdr == RR_NEXTHDR_FRAGMENT)
+		return rr_pass(reason, RR_PASS_FRAGMENT);
+	if (ip6->hop_limit <= 1)
+		return rr_pass(reason, RR_PASS_TTL);
+	if (rr_ipv6_link_scope(&ip6->daddr) || rr_ipv6_link_scope(&ip6->saddr))
+		return rr_pass(reason, RR_PASS_LINK_SCOPE);
+
+	pod = rr_pod6_match(&ip6->saddr, &ip6->daddr, &dst_is_pod);
+	if (!pod)
+		return rr_pass(reason, RR_PASS_NOT_POD);
+	fwd.dst_local_pod = dst_is_pod && (pod->flags & RR_POD_F_LOCAL);
+
+	p.family = AF_INET6;
+	/* Traffic class and flow label, as the stack's own lookup uses them. */
+	p.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	p.l4_protocol = ip6->nexthdr;
+	__builtin_memcpy(p.ipv6_src, &ip6->saddr, 16);
+	__builtin_memcpy(p.ipv6_dst, &ip6->daddr, 16);
+	p.ifindex = ctx->ingress_ifindex;
+	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, &p);
+
+	ret = rr_fib_lookup(ctx, &p, &fwd, reason);
+	if (ret != RR_REDIRECT)
+		return ret;
+
+	ip6 = rr_data(ctx) + ETH_HLEN;
+	if ((void *)(ip6 + 1) > rr_data_end(ctx))
+		return -RR_DROP_WRITE;
+	ip6->hop_limit -= 1;
+	return rr_fib_redirect(ctx, &p, &fwd, reason);
+}
+
+#endif /* RR_IPV6_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pinned maps of the rackroute datapath and the layout of their keys and values. This header is the
+ * contract with src/dataplane/ebpf/layout.ts: change a layout and the map gets a new name (_v2), so an
+ * agent never writes an old layout into a new program or the reverse.
+ *
+ * Maps are pinned by name under the loader's pin directory (/sys/fs/bpf/rackroute in production) and
+ * reused across program reloads, so an agent restart keeps pod CIDRs and counters. Integers are host
+ * byte order unless the field says otherwise.
+ *
+ * rr_stats_v1   PERCPU_ARRAY  key u32 reason (lib/reasons.h)       value struct rr_stat (per CPU)
+ * rr_pod4_v1    LPM_TRIE      key struct rr_pod4_key (8 bytes)      value struct rr_pod_info (8 bytes)
+ * rr_pod6_v1    LPM_TRIE      key struct rr_pod6_key (20 bytes)     value struct rr_pod_info (8 bytes)
+ * rr_ifaces_v1  HASH          key u32 ifindex                       value struct rr_iface (8 bytes)
+ * rr_config_v1  ARRAY[1]      key u32 0                             value struct rr_config (16 bytes)
+ */
+#ifndef RR_MAPS_H
+#define RR_MAPS_H
+
+#include "common.h"
+
+/* rr_stats_v1: packets and bytes (skb->len) per reason, one slot per CPU; readers sum the CPUs. */
+struct rr_stat {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * rr_pod4_v1 / rr_pod6_v1: the pod CIDRs whose traffic takes the fast path (this node's and the other
+ * nodes'). A packet qualifies when its source or its destination matches. prefixlen is the CIDR length
+ * (0..32 / 0..128, host order); addr is the network address in network byte order, host bits zero.
+ */
+struct rr_pod4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct rr_pod6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+#define RR_POD_F_LOCAL (1U << 0) /* a pod CIDR of this node: its pods sit behind local veths */
+#define RR_POD_F_REMOTE (1U << 1) /* another node's pod CIDR, reached through the fabric */
+
+struct rr_pod_info {
+	__u32 flags; /* RR_POD_F_* */
+	__u32 reserved; /* 0; kept for the tunnel endpoint of the encapsulation fallback */
+};
+
+/*
+ * rr_ifaces_v1: the devices the agent manages, by ifindex. RR_IFACE_F_POD marks the host side of a pod
+ * veth: a packet routed to it may use bpf_redirect_peer (straight into the pod's namespace). Only devices
+ * with that flag are ever a redirect_peer target (the helper drops for devices without a peer).
+ */
+#define RR_IFACE_F_ATTACHED (1U << 0) /* rr_ingress is attached at this device's tc ingress */
+#define RR_IFACE_F_POD (1U << 1) /* host side of a pod veth */
+#define RR_IFACE_F_UPLINK (1U << 2) /* an uplink towards the fabric */
+
+struct rr_iface {
+	__u32 flags; /* RR_IFACE_F_* */
+	__u32 reserved; /* 0 */
+};
+
+/* rr_config_v1: datapath switches, one entry at index 0. */
+#define RR_CFG_F_REDIRECT_NEIGH (1U << 0) /* on a FIB hit without a neighbour entry, bpf_redirect_neigh */
+
+struct rr_config {
+	__u32 flags; /* RR_CFG_F_* */
+	__u32 reserved[3]; /* 0 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct rr_stat);
+	__uint(max_entries, RR_REASON_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_stats_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct rr_pod4_key);
+	__type(value, struct rr_pod_info);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_pod4_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct rr_pod6_key);
+	__type(value, struct rr_pod_info);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_pod6_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct rr_iface);
+	__uint(max_entries, 4096);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_ifaces_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct rr_config);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_config_v1 SEC(".maps");
+
+#endif /* RR_MAPS_H */

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * rackroute's tc programs. rr_ingress sits at tc ingress of the uplinks and of the host side of every
+ * pod veth: pod traffic the kernel FIB can forward is redirected straight to its egress device (or into
+ * the pod), everything else goes on to the kernel stack untouched. Attach only to Ethernet devices.
+ *
+ * Room for the encapsulation fallback (issue 7): IP-in-IP decapsulation belongs at the top of rr_ingress,
+ * before forwarding; encapsulation gets its own entry here (an rr_egress program) over lib/ helpers.
+ */
+#include "lib/common.h"
+#include "lib/eth.h"
+#include "lib/ipv4.h"
+#include "lib/ipv6.h"
+#include "lib/metrics.h"
+
+SEC("tc")
+int rr_ingress(struct __sk_buff *ctx)
+{
+	__u32 reason = RR_REASON_UNSPEC;
+	__be16 proto = 0;
+	int ret;
+
+	ret = rr_eth_proto(ctx, &proto, &reason);
+	if (ret != RR_REDIRECT)
+		return rr_account(ctx, ret, reason);
+
+	switch (proto) {
+	case bpf_htons(ETH_P_IP):
+		ret = rr_fwd_ipv4(ctx, &reason);
+		break;
+	case bpf_htons(ETH_P_IPV6):
+		ret = rr_fwd_ipv6(ctx, &reason);
+		break;
+	default:
+		ret = rr_pass(&reason, RR_PASS_NOT_IP);
+	}
+	return rr_account(ctx, ret, reason);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,161 @@
+// The byte layout of the pinned BPF maps, mirroring bpf/lib/maps.h (the C header is the contract: a layout
+// change there renames the map, and these names and sizes must follow). Pure: no I/O.
+import { endianness } from 'node:os';
+import { isIPv4, isIPv6 } from 'node:net';
+
+export const MAP_NAMES = {
+  stats: 'rr_stats_v1',
+  pod4: 'rr_pod4_v1',
+  pod6: 'rr_pod6_v1',
+  ifaces: 'rr_ifaces_v1',
+  config: 'rr_config_v1',
+} as const;
+export type MapRole = keyof typeof MAP_NAMES;
+
+/** Key and value sizes in bytes (per CPU for the stats map), as the kernel reports them. */
+export const MAP_LAYOUT: Record<MapRole, { keySize: number; valueSize: number }> = {
+  stats: { keySize: 4, valueSize: 16 },
+  pod4: { keySize: 8, valueSize: 8 },
+  pod6: { keySize: 20, valueSize: 8 },
+  ifaces: { keySize: 4, valueSize: 8 },
+  config: { keySize: 4, valueSize: 16 },
+};
+
+/** The programs in bpf/build/rr_tc.o, pinned as PIN_DIR/progs/NAME. */
+export const PROGRAM_INGRESS = 'rr_ingress';
+
+export const POD_F_LOCAL = 1 << 0;
+export const POD_F_REMOTE = 1 << 1;
+export const IFACE_F_ATTACHED = 1 << 0;
+export const IFACE_F_POD = 1 << 1;
+export const IFACE_F_UPLINK = 1 << 2;
+export const CFG_F_REDIRECT_NEIGH = 1 << 0;
+
+const LE = endianness() === 'LE';
+
+export function u32(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  if (LE) b.writeUInt32LE(value >>> 0);
+  else b.writeUInt32BE(value >>> 0);
+  return b;
+}
+
+export function readU32(b: Buffer, offset = 0): number {
+  return LE ? b.readUInt32LE(offset) : b.readUInt32BE(offset);
+}
+
+function readU64(b: Buffer, offset: number): number {
+  return Number(LE ? b.readBigUInt64LE(offset) : b.readBigUInt64BE(offset));
+}
+
+export class CidrError extends Error {
+  override readonly name = 'CidrError';
+  constructor(readonly input: string, reason: string) {
+    super(`invalid CIDR ${JSON.stringify(input)}: ${reason}`);
+  }
+}
+
+/** An address as network-order bytes (4 or 16). */
+export function addressBytes(addr: string): Buffer {
+  if (isIPv4(addr)) return Buffer.from(addr.split('.').map(Number));
+  if (!isIPv6(addr)) throw new CidrError(addr, 'not an IPv4 or IPv6 address');
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups first.
+  const text = addr.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a: string, b: string, c: string, d: string) =>
+    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const parse = (s: string) => (s === '' ? [] : s.split(':').map((h) => parseInt(h, 16)));
+  const left = parse(head);
+  const right = parse(rest ?? '');
+  const groups = rest === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
+}
+
+export function formatAddress(bytes: Buffer): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
+  // RFC 5952: the longest run of two or more zero groups becomes '::'.
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+export interface Cidr {
+  readonly family: 4 | 6;
+  /** network address, host bits cleared, network order */
+  readonly addr: Buffer;
+  readonly prefixLen: number;
+}
+
+export function parseCidr(text: string): Cidr {
+  const slash = text.indexOf('/');
+  if (slash < 0) throw new CidrError(text, 'missing /prefix-length');
+  const addr = addressBytes(text.slice(0, slash));
+  const lenText = text.slice(slash + 1);
+  const prefixLen = Number(lenText);
+  const bits = addr.length * 8;
+  if (!/^\d+$/.test(lenText) || prefixLen > bits) throw new CidrError(text, `prefix length must be 0..${bits}`);
+  for (let i = 0; i < addr.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefixLen - i * 8));
+    addr[i] &= (0xff << (8 - keep)) & 0xff;
+  }
+  return { family: addr.length === 4 ? 4 : 6, addr, prefixLen };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatAddress(c.addr)}/${c.prefixLen}`;
+}
+
+/** struct rr_pod4_key / rr_pod6_key: u32 prefixlen (host order), then the address bytes. */
+export function encodePodKey(c: Cidr): Buffer {
+  return Buffer.concat([u32(c.prefixLen), c.addr]);
+}
+
+export function decodePodKey(key: Buffer): Cidr {
+  const addr = Buffer.from(key.subarray(4));
+  return { family: addr.length === 4 ? 4 : 6, addr, prefixLen: readU32(key) };
+}
+
+/** struct rr_pod_info, struct rr_iface: u32 flags, u32 reserved (0). */
+export function encodeFlags(flags: number): Buffer {
+  return Buffer.concat([u32(flags), u32(0)]);
+}
+
+export function decodeFlags(value: Buffer): number {
+  return readU32(value);
+}
+
+/** struct rr_config: u32 flags, u32 reserved[3]. */
+export function encodeConfig(flags: number): Buffer {
+  return Buffer.concat([u32(flags), Buffer.alloc(12)]);
+}
+
+/** Sum of the per-CPU struct rr_stat slots of one reason (each slot 16 bytes: packets, bytes). */
+export function sumPerCpuStat(value: Buffer, cpus: number): { packets: number; bytes: number } {
+  let packets = 0, bytes = 0;
+  for (let c = 0; c < cpus; c++) {
+    packets += readU64(value, c * 16);
+    bytes += readU64(value, c * 16 + 8);
+  }
+  return { packets, bytes };
+}
+
+/** Number of possible CPUs, from the kernel's list ("0-3,6"): the slot count of per-CPU map values. */
+export function parseCpuList(text: string): number {
+  let n = 0;
+  for (const part of text.trim().split(',')) {
+    if (!part) continue;
+    const [a, b] = part.split('-').map(Number);
+    n += b === undefined ? 1 : b - a + 1;
+  }
+  return n;
+}

@@ -1,0 +1,181 @@
+// Loads the datapath object and attaches its ingress program at tc, idempotently.
+//
+// Loading: bpf/build/rr_load (libbpf; bpf/tools/rr_load.c) opens bpf/build/rr_tc.o with the pin root set to
+// the pin directory, so the LIBBPF_PIN_BY_NAME maps are created there once and reused by every later load
+// (pod CIDRs and counters survive an agent restart), and pins each program at PIN_DIR/progs/NAME, replacing
+// the previous pin atomically. bpftool cannot move by-name pins out of /sys/fs/bpf, and `tc ... bpf obj`
+// would load a private copy of the program per device; one program pinned once and attached by
+// `object-pinned` everywhere keeps a single program id for `rackroute datapath`.
+//
+// Attaching: a clsact qdisc (added only when missing, never replaced: other tools may hang filters on it)
+// and `tc filter replace ... pref 1100 handle 1`: the same pref/handle makes a re-attach swap the program in
+// place (cls_bpf replaces the filter under RCU: no window without a program). After a load, every device the
+// ifaces map says is attached gets the new program the same way.
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { hostExec, type Exec } from './exec.js';
+import { IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS } from './layout.js';
+import { DEFAULT_PIN_DIR, PinnedBpfMaps } from './maps.js';
+import type { BpfMapPort } from './port.js';
+
+export const TC_PREF = 1100;
+export const TC_HANDLE = 1;
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const DEFAULT_BUILD_DIR = join(repoRoot, 'bpf', 'build');
+
+export type AttachRole = 'uplink' | 'pod';
+
+export interface LoadedObject {
+  readonly programs: { name: string; id: number; pin: string }[];
+  readonly maps: { name: string; id: number; pin: string }[];
+}
+
+export interface TcAttachment {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly programId: number;
+  readonly programName: string;
+}
+
+export class AttachError extends Error {
+  override readonly name = 'AttachError';
+  constructor(message: string, readonly ifname: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface LoaderOptions {
+  /** where maps and programs are pinned; /sys/fs/bpf/rackroute by default */
+  readonly pinDir?: string;
+  /** where rr_tc.o and rr_load are; bpf/build by default */
+  readonly buildDir?: string;
+  /** run tc/ip/bpftool through this (a network namespace in tests) */
+  readonly exec?: Exec;
+  /** opens the map port once the maps exist; PinnedBpfMaps by default */
+  readonly openMaps?: (pinDir: string) => BpfMapPort;
+}
+
+export class DatapathLoader {
+  readonly pinDir: string;
+  readonly buildDir: string;
+  private readonly exec: Exec;
+  private readonly openMaps: (pinDir: string) => BpfMapPort;
+  private mapsPort: BpfMapPort | undefined;
+
+  constructor(opts: LoaderOptions = {}) {
+    this.pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
+    this.buildDir = opts.buildDir ?? DEFAULT_BUILD_DIR;
+    this.exec = opts.exec ?? hostExec();
+    this.openMaps = opts.openMaps ?? ((dir) => new PinnedBpfMaps(dir));
+  }
+
+  get programPin(): string {
+    return join(this.pinDir, 'progs', PROGRAM_INGRESS);
+  }
+
+  /** The map port (opened on first use; the maps must be loaded). */
+  maps(): BpfMapPort {
+    this.mapsPort ??= this.openMaps(this.pinDir);
+    return this.mapsPort;
+  }
+
+  /**
+   * Loads (or reloads) the object: maps created or reused, the program pinned anew, and every device
+   * already attached switched to the new program without a gap.
+   */
+  async load(): Promise<LoadedObject> {
+    await this.ensureBpffs();
+    const out = await this.exec.run([join(this.buildDir, 'rr_load'), join(this.buildDir, 'rr_tc.o'), this.pinDir]);
+    const loaded = JSON.parse(out) as LoadedObject;
+    const maps = this.maps();
+    for (const ifc of maps.listIfaces()) {
+      if (!(ifc.flags & IFACE_F_ATTACHED)) continue;
+      const name = await this.ifname(ifc.ifindex);
+      if (name) await this.replaceFilter(name);
+      else maps.deleteIface(ifc.ifindex); // the device is gone
+    }
+    return loaded;
+  }
+
+  /** Attach at tc ingress of `ifname`; attaching again replaces the program in place. */
+  async attach(ifname: string, role: AttachRole): Promise<number> {
+    const link = await this.link(ifname);
+    if (link.link_type !== 'ether') throw new AttachError(`${ifname} is not an Ethernet device (${link.link_type})`, ifname);
+    const qdiscs = JSON.parse(await this.exec.run(['tc', '-j', 'qdisc', 'show', 'dev', ifname])) as { kind: string }[];
+    if (!qdiscs.some((q) => q.kind === 'clsact')) await this.exec.run(['tc', 'qdisc', 'add', 'dev', ifname, 'clsact']);
+    await this.replaceFilter(ifname);
+    this.maps().setIface(link.ifindex, IFACE_F_ATTACHED | (role === 'pod' ? IFACE_F_POD : IFACE_F_UPLINK));
+    return link.ifindex;
+  }
+
+  /** Remove our filter from `ifname` (nothing if it is not there) and forget the device. */
+  async detach(ifname: string): Promise<void> {
+    const link = await this.link(ifname).catch(() => undefined);
+    if (link && (await this.ourFilter(ifname))) {
+      await this.exec.run(['tc', 'filter', 'del', 'dev', ifname, 'ingress', 'pref', String(TC_PREF), 'handle', String(TC_HANDLE), 'bpf']);
+    }
+    if (link) this.maps().deleteIface(link.ifindex);
+  }
+
+  /** Every tc attachment of our ingress program in this namespace (any program id: older loads too). */
+  async attachments(): Promise<TcAttachment[]> {
+    return listTcAttachments(this.exec);
+  }
+
+  /** Detach everywhere, close the maps and remove the pins (tests and `uninstall`; a restart never does this). */
+  async destroy(): Promise<void> {
+    for (const a of await this.attachments()) await this.detach(a.ifname);
+    this.close();
+    await rm(this.pinDir, { recursive: true, force: true });
+  }
+
+  close(): void {
+    this.mapsPort?.close();
+    this.mapsPort = undefined;
+  }
+
+  private async replaceFilter(ifname: string): Promise<void> {
+    try {
+      await this.exec.run(['tc', 'filter', 'replace', 'dev', ifname, 'ingress', 'pref', String(TC_PREF), 'handle',
+        String(TC_HANDLE), 'bpf', 'direct-action', 'object-pinned', this.programPin]);
+    } catch (cause) {
+      throw new AttachError(`cannot attach ${PROGRAM_INGRESS} at ${ifname} ingress`, ifname, { cause });
+    }
+  }
+
+  private async ourFilter(ifname: string): Promise<boolean> {
+    const filters = JSON.parse(await this.exec.run(['tc', '-j', 'filter', 'show', 'dev', ifname, 'ingress'])) as
+      { pref?: number; options?: { handle?: string } }[];
+    return filters.some((f) => f.pref === TC_PREF && f.options?.handle === `0x${TC_HANDLE.toString(16)}`);
+  }
+
+  private async link(ifname: string): Promise<{ ifindex: number; link_type: string }> {
+    try {
+      const [link] = JSON.parse(await this.exec.run(['ip', '-j', 'link', 'show', 'dev', ifname])) as { ifindex: number; link_type: string }[];
+      return link;
+    } catch (cause) {
+      throw new AttachError(`no device ${ifname}`, ifname, { cause });
+    }
+  }
+
+  private async ifname(ifindex: number): Promise<string | undefined> {
+    const links = JSON.parse(await this.exec.run(['ip', '-j', 'link', 'show'])) as { ifindex: number; ifname: string }[];
+    return links.find((l) => l.ifindex === ifindex)?.ifname;
+  }
+
+  private async ensureBpffs(): Promise<void> {
+    const mounts = await this.exec.run(['cat', '/proc/self/mounts']);
+    if (!/^\S+ \/sys\/fs\/bpf bpf /m.test(mounts)) await this.exec.run(['mount', '-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  }
+}
+
+/** tc attachments of rr_* programs, from `bpftool net show` (names look like "rr_ingress:[*fsobj]"). */
+export async function listTcAttachments(exec: Exec): Promise<TcAttachment[]> {
+  const out = JSON.parse(await exec.run(['bpftool', '-j', 'net', 'show'])) as
+    { tc?: { devname: string; ifindex: number; kind: string; name?: string; id: number }[] }[];
+  return out.flatMap((o) => o.tc ?? [])
+    .filter((t) => t.kind === 'clsact/ingress' && (t.name ?? '').startsWith(PROGRAM_INGRESS))
+    .map((t) => ({ ifname: t.devname, ifindex: t.ifindex, programId: t.id, programName: PROGRAM_INGRESS }));
+}

@@ -1,0 +1,157 @@
+// The real BpfMapPort: the pinned maps opened with the npm `bpf` package (objGet on PIN_DIR/NAME), with the
+// layouts of layout.ts checked against what the kernel reports before anything is written.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import bpf from 'bpf';
+import type { MapRef } from 'bpf';
+import {
+  MAP_LAYOUT, MAP_NAMES, type MapRole, decodeFlags, decodePodKey, encodeConfig, encodeFlags, encodePodKey,
+  formatCidr, parseCidr, parseCpuList, readU32, sumPerCpuStat, u32,
+} from './layout.js';
+import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
+import { REASONS } from './reasons.generated.js';
+
+export const DEFAULT_PIN_DIR = '/sys/fs/bpf/rackroute';
+
+export class DatapathMapError extends Error {
+  override readonly name = 'DatapathMapError';
+  constructor(message: string, readonly map: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function possibleCpus(): number {
+  return parseCpuList(readFileSync('/sys/devices/system/cpu/possible', 'utf8'));
+}
+
+/**
+ * A per-CPU map's lookups return one 8-byte-aligned slot per possible CPU; the `bpf` package sizes its
+ * buffers from ref.valueSize, so it gets a ref that reports the whole per-CPU value.
+ */
+function perCpuRef(ref: MapRef, cpus: number): MapRef {
+  const slot = Math.ceil(ref.valueSize / 8) * 8;
+  return {
+    type: ref.type, id: ref.id, keySize: ref.keySize, valueSize: slot * cpus, maxEntries: ref.maxEntries,
+    flags: ref.flags, name: ref.name,
+    get fd() { return ref.fd; },
+    close: () => ref.close(),
+  };
+}
+
+export class PinnedBpfMaps implements BpfMapPort {
+  private readonly refs = new Map<MapRole, MapRef>();
+  private readonly raw = new Map<MapRole, InstanceType<typeof bpf.RawMap>>();
+  readonly cpus: number;
+
+  /** Opens every map pinned under pinDir; throws DatapathMapError when one is missing or has another layout. */
+  constructor(readonly pinDir: string = DEFAULT_PIN_DIR) {
+    this.cpus = possibleCpus();
+    try {
+      for (const role of Object.keys(MAP_NAMES) as MapRole[]) this.open(role);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  private open(role: MapRole): void {
+    const name = MAP_NAMES[role];
+    const path = join(this.pinDir, name);
+    if (!existsSync(path)) throw new DatapathMapError(`map ${name} is not pinned at ${path} (datapath not loaded?)`, name);
+    let ref: MapRef;
+    try {
+      ref = bpf.createMapRef(bpf.objGet(path), { transfer: true });
+    } catch (cause) {
+      throw new DatapathMapError(`cannot open pinned map ${path}`, name, { cause });
+    }
+    const want = MAP_LAYOUT[role];
+    if (ref.keySize !== want.keySize || ref.valueSize !== want.valueSize) {
+      ref.close();
+      throw new DatapathMapError(
+        `map ${path} has key/value ${ref.keySize}/${ref.valueSize} bytes, expected ${want.keySize}/${want.valueSize}`, name);
+    }
+    this.refs.set(role, ref);
+    this.raw.set(role, new bpf.RawMap(role === 'stats' ? perCpuRef(ref, this.cpus) : ref));
+  }
+
+  private map(role: MapRole): InstanceType<typeof bpf.RawMap> {
+    const m = this.raw.get(role);
+    if (!m) throw new DatapathMapError(`map ${MAP_NAMES[role]} is closed`, MAP_NAMES[role]);
+    return m;
+  }
+
+  private podMap(cidr: string) {
+    const c = parseCidr(cidr);
+    return { c, map: this.map(c.family === 4 ? 'pod4' : 'pod6') };
+  }
+
+  upsertPodCidr(cidr: string, flags: number): void {
+    const { c, map } = this.podMap(cidr);
+    map.set(encodePodKey(c), encodeFlags(flags));
+  }
+
+  deletePodCidr(cidr: string): boolean {
+    const { c, map } = this.podMap(cidr);
+    return map.delete(encodePodKey(c));
+  }
+
+  listPodCidrs(): PodCidrEntry[] {
+    const out: PodCidrEntry[] = [];
+    for (const role of ['pod4', 'pod6'] as const) {
+      for (const [k, v] of this.map(role).entries()) out.push({ cidr: formatCidr(decodePodKey(k)), flags: decodeFlags(v) });
+    }
+    return out;
+  }
+
+  setIface(ifindex: number, flags: number): void {
+    this.map('ifaces').set(u32(ifindex), encodeFlags(flags));
+  }
+
+  deleteIface(ifindex: number): boolean {
+    return this.map('ifaces').delete(u32(ifindex));
+  }
+
+  listIfaces(): IfaceEntry[] {
+    return [...this.map('ifaces').entries()].map(([k, v]) => ({ ifindex: readU32(k), flags: decodeFlags(v) }))
+      .sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  getConfigFlags(): number {
+    return decodeFlags(this.map('config').get(u32(0)) ?? encodeConfig(0));
+  }
+
+  setConfigFlags(flags: number): void {
+    this.map('config').set(u32(0), encodeConfig(flags));
+  }
+
+  readCounters(): ReasonCount[] {
+    const stats = this.map('stats');
+    return REASONS.map((r) => {
+      const v = stats.get(u32(r.id));
+      return { id: r.id, label: r.label, kind: r.kind, ...(v ? sumPerCpuStat(v, this.cpus) : { packets: 0, bytes: 0 }) };
+    });
+  }
+
+  summaries(): MapSummary[] {
+    return (Object.keys(MAP_NAMES) as MapRole[]).map((role) => {
+      const ref = this.refs.get(role);
+      if (!ref) throw new DatapathMapError(`map ${MAP_NAMES[role]} is closed`, MAP_NAMES[role]);
+      const isArray = ref.type === bpf.MapType.ARRAY || ref.type === bpf.MapType.PERCPU_ARRAY;
+      let entries = ref.maxEntries;
+      if (!isArray) {
+        entries = 0;
+        for (const _ of this.map(role).keys()) entries++;
+      }
+      return {
+        name: MAP_NAMES[role], type: String(bpf.MapType[ref.type] ?? ref.type).toLowerCase(), id: ref.id ?? null,
+        keySize: ref.keySize, valueSize: ref.valueSize, maxEntries: ref.maxEntries, entries,
+      };
+    });
+  }
+
+  close(): void {
+    for (const ref of this.refs.values()) ref.close();
+    this.refs.clear();
+    this.raw.clear();
+  }
+}

@@ -1,0 +1,59 @@
+// What the agent needs from the datapath's maps, as a port: the real one (maps.ts, pinned BPF maps through
+// the npm `bpf` package) needs root; the in-memory one (memory.ts) lets the agent be tested without it.
+import type { Reason, ReasonKind } from './reasons.generated.js';
+
+export interface PodCidrEntry {
+  /** canonical CIDR text (host bits cleared) */
+  readonly cidr: string;
+  /** POD_F_* from layout.ts */
+  readonly flags: number;
+}
+
+export interface IfaceEntry {
+  readonly ifindex: number;
+  /** IFACE_F_* from layout.ts */
+  readonly flags: number;
+}
+
+export interface ReasonCount {
+  readonly id: Reason;
+  readonly label: string;
+  readonly kind: ReasonKind;
+  /** summed over CPUs */
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export interface MapSummary {
+  readonly name: string;
+  readonly type: string;
+  readonly id: number | null;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** entries present now (for arrays: the size) */
+  readonly entries: number;
+}
+
+export interface BpfMapPort {
+  /** Add or update one pod CIDR (IPv4 or IPv6) whose traffic takes the fast path. */
+  upsertPodCidr(cidr: string, flags: number): void;
+  /** false when it was not there */
+  deletePodCidr(cidr: string): boolean;
+  listPodCidrs(): PodCidrEntry[];
+  setIface(ifindex: number, flags: number): void;
+  deleteIface(ifindex: number): boolean;
+  listIfaces(): IfaceEntry[];
+  getConfigFlags(): number;
+  setConfigFlags(flags: number): void;
+  /** Every reason's counters, summed over CPUs, zeros included, in reason order. */
+  readCounters(): ReasonCount[];
+  summaries(): MapSummary[];
+  close(): void;
+}
+
+export interface PodCidrSyncResult {
+  readonly added: string[];
+  readonly updated: string[];
+  readonly removed: string[];
+}

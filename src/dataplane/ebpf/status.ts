@@ -1,0 +1,80 @@
+// What `rackroute datapath` shows, read straight from the kernel: the pinned program, its tc attachments
+// (cross-checked with the devices the maps say we manage), the maps' sizes and the counters by reason.
+// Until the agent serves this over its API, any root process can read it from the pins.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostExec, type Exec } from './exec.js';
+import { CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS } from './layout.js';
+import { listTcAttachments } from './loader.js';
+import { DEFAULT_PIN_DIR, PinnedBpfMaps } from './maps.js';
+import type { BpfMapPort, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
+
+export type AttachmentState =
+  | 'attached' // tc runs the pinned program, the maps know the device
+  | 'stale' // tc runs an older rr_ingress than the pinned one
+  | 'missing' // the maps say attached, tc has no rr_ingress there
+  | 'unmanaged'; // tc runs rr_ingress on a device the maps do not know
+
+export interface AttachmentStatus {
+  readonly interface: string | null;
+  readonly ifindex: number;
+  readonly role: 'uplink' | 'pod' | 'unknown';
+  readonly programId: number | null;
+  readonly state: AttachmentState;
+}
+
+export interface DatapathStatus {
+  readonly pinDir: string;
+  readonly loaded: boolean;
+  readonly program: { name: string; id: number; tag: string; loadedAt: string } | null;
+  readonly attachments: AttachmentStatus[];
+  readonly maps: MapSummary[];
+  readonly podCidrs: PodCidrEntry[];
+  readonly redirectNeigh: boolean;
+  readonly counters: ReasonCount[];
+}
+
+interface BpftoolProg { id: number; name: string; tag: string; loaded_at: number | string }
+
+export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; openMaps?: (dir: string) => BpfMapPort } = {}): Promise<DatapathStatus> {
+  const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
+  const exec = opts.exec ?? hostExec();
+  const progPin = join(pinDir, 'progs', PROGRAM_INGRESS);
+  if (!existsSync(progPin)) {
+    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, counters: [] };
+  }
+  const prog = JSON.parse(await exec.run(['bpftool', '-j', 'prog', 'show', 'pinned', progPin])) as BpftoolProg;
+  const loadedAt = typeof prog.loaded_at === 'number' ? new Date(prog.loaded_at * 1000).toISOString() : prog.loaded_at;
+  const maps = (opts.openMaps ?? ((d) => new PinnedBpfMaps(d)))(pinDir);
+  try {
+    const tc = await listTcAttachments(exec);
+    const links = JSON.parse(await exec.run(['ip', '-j', 'link', 'show'])) as { ifindex: number; ifname: string }[];
+    const nameOf = (i: number) => links.find((l) => l.ifindex === i)?.ifname ?? null;
+    const managed = maps.listIfaces();
+    const attachments: AttachmentStatus[] = [];
+    for (const m of managed) {
+      const t = tc.find((a) => a.ifindex === m.ifindex);
+      if (!t && !(m.flags & IFACE_F_ATTACHED)) continue; // a pod device we only mark, not attached by us
+      const role = m.flags & IFACE_F_POD ? 'pod' : m.flags & IFACE_F_UPLINK ? 'uplink' : 'unknown';
+      let state: AttachmentState = 'attached';
+      if (!t) state = 'missing';
+      else if (t.programId !== prog.id) state = 'stale';
+      attachments.push({ interface: nameOf(m.ifindex), ifindex: m.ifindex, role, programId: t?.programId ?? null, state });
+    }
+    for (const t of tc) {
+      if (managed.some((m) => m.ifindex === t.ifindex)) continue;
+      attachments.push({ interface: t.ifname, ifindex: t.ifindex, role: 'unknown', programId: t.programId, state: 'unmanaged' });
+    }
+    return {
+      pinDir, loaded: true,
+      program: { name: prog.name, id: prog.id, tag: prog.tag, loadedAt },
+      attachments,
+      maps: maps.summaries(),
+      podCidrs: maps.listPodCidrs(),
+      redirectNeigh: (maps.getConfigFlags() & CFG_F_REDIRECT_NEIGH) !== 0,
+      counters: maps.readCounters(),
+    };
+  } finally {
+    maps.close();
+  }
+}

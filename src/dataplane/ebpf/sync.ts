@@ -1,0 +1,24 @@
+// Level-triggered reconciliation of the pod CIDR maps: make the maps hold exactly the desired set,
+// touching only what differs (repairs drift, idempotent, no gap for entries that stay).
+import { formatCidr, parseCidr } from './layout.js';
+import type { BpfMapPort, PodCidrSyncResult } from './port.js';
+
+export function syncPodCidrs(port: BpfMapPort, desired: ReadonlyMap<string, number>): PodCidrSyncResult {
+  const want = new Map<string, number>();
+  for (const [cidr, flags] of desired) want.set(formatCidr(parseCidr(cidr)), flags);
+  const have = new Map(port.listPodCidrs().map((e) => [e.cidr, e.flags]));
+  const added: string[] = [], updated: string[] = [], removed: string[] = [];
+  // Add and update before removing: a packet never misses an entry that stays wanted.
+  for (const [cidr, flags] of want) {
+    const cur = have.get(cidr);
+    if (cur === flags) continue;
+    port.upsertPodCidr(cidr, flags);
+    (cur === undefined ? added : updated).push(cidr);
+  }
+  for (const cidr of have.keys()) {
+    if (want.has(cidr)) continue;
+    port.deletePodCidr(cidr);
+    removed.push(cidr);
+  }
+  return { added, updated, removed };
+}
