@@ -1,0 +1,210 @@
+// Interned attribute sets (the model is BIRD's rta cache): every distinct PathAttributes value exists once, frozen,
+// with a reference count; the last release frees it. Routes hold the numeric id, not a copy.
+
+import type { AsPathSegment, AttrSet, LargeCommunity, PathAttributes, RawAttribute } from './attrs.js';
+import { asPathEqual, emptyList } from './attrs.js';
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ (v | 0), 0x01000193);
+  return h ^ (h >>> 15);
+}
+function mixNum(h: number, v: number | undefined): number {
+  if (v === undefined) return mix(h, 0x7fffffff);
+  return mix(mix(h, v >>> 0), Math.floor(v / 4294967296));
+}
+function mixStr(h: number, s: string | undefined): number {
+  if (s === undefined) return mix(h, 0x5bd1e995);
+  for (let i = 0; i < s.length; i++) h = mix(h, s.charCodeAt(i));
+  return mix(h, s.length);
+}
+function mixBytes(h: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) h = mix(h, b[i]!);
+  return mix(h, b.length);
+}
+
+export function hashAttrs(a: PathAttributes): number {
+  let h = 0x811c9dc5;
+  h = mix(h, a.origin);
+  for (const s of a.asPath) {
+    h = mix(h, s.type + 1000);
+    for (const x of s.asns) h = mixNum(h, x);
+  }
+  h = mix(h, a.asPath.length);
+  h = mixStr(h, a.nextHop);
+  h = mixStr(h, a.nextHopLinkLocal);
+  h = mixNum(h, a.med);
+  h = mixNum(h, a.localPref);
+  h = mix(h, a.atomicAggregate ? 1 : 2);
+  if (a.aggregator !== undefined) h = mixStr(mixNum(h, a.aggregator.asn), a.aggregator.address);
+  for (const c of a.communities) h = mixNum(h, c);
+  h = mix(h, a.communities.length);
+  for (const l of a.largeCommunities) h = mixNum(mixNum(mixNum(h, l[0]), l[1]), l[2]);
+  h = mix(h, a.largeCommunities.length);
+  for (const e of a.extendedCommunities) h = mixBytes(h, e);
+  h = mixNum(h, a.originatorId);
+  for (const c of a.clusterList) h = mixNum(h, c);
+  h = mix(h, a.clusterList.length + 77);
+  h = mixNum(h, a.otc);
+  for (const u of a.unknown) h = mixBytes(mix(mix(h, u.code), u.flags), u.value);
+  return h | 0;
+}
+
+function numsEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function attrsEqual(a: PathAttributes, b: PathAttributes): boolean {
+  if (a === b) return true;
+  if (a.origin !== b.origin || a.nextHop !== b.nextHop || a.med !== b.med || a.localPref !== b.localPref) return false;
+  if (a.nextHopLinkLocal !== b.nextHopLinkLocal || a.atomicAggregate !== b.atomicAggregate) return false;
+  if (a.originatorId !== b.originatorId || a.otc !== b.otc) return false;
+  if (a.aggregator !== b.aggregator) {
+    if (a.aggregator === undefined || b.aggregator === undefined) return false;
+    if (a.aggregator.asn !== b.aggregator.asn || a.aggregator.address !== b.aggregator.address) return false;
+  }
+  if (!asPathEqual(a.asPath, b.asPath)) return false;
+  if (!numsEqual(a.communities, b.communities) || !numsEqual(a.clusterList, b.clusterList)) return false;
+  if (a.largeCommunities.length !== b.largeCommunities.length) return false;
+  for (let i = 0; i < a.largeCommunities.length; i++) {
+    if (!numsEqual(a.largeCommunities[i]!, b.largeCommunities[i]!)) return false;
+  }
+  if (a.extendedCommunities.length !== b.extendedCommunities.length) return false;
+  for (let i = 0; i < a.extendedCommunities.length; i++) {
+    if (!bytesEqual(a.extendedCommunities[i]!, b.extendedCommunities[i]!)) return false;
+  }
+  if (a.unknown.length !== b.unknown.length) return false;
+  for (let i = 0; i < a.unknown.length; i++) {
+    const x = a.unknown[i]!;
+    const y = b.unknown[i]!;
+    if (x.code !== y.code || x.flags !== y.flags || !bytesEqual(x.value, y.value)) return false;
+  }
+  return true;
+}
+
+function frozenList<T>(xs: readonly T[], copy: (x: T) => T = (x) => x): readonly T[] {
+  if (xs.length === 0) return emptyList<T>();
+  return Object.freeze(xs.map(copy));
+}
+
+/** A frozen, self-contained copy (byte arrays are copied so a decoder's receive buffer is never retained). */
+function freezeSet(a: PathAttributes, id: number): AttrSet {
+  const set: AttrSet = {
+    id,
+    origin: a.origin,
+    asPath: frozenList<AsPathSegment>(a.asPath, (s) => Object.freeze({ type: s.type, asns: frozenList(s.asns) })),
+    nextHop: a.nextHop,
+    nextHopLinkLocal: a.nextHopLinkLocal,
+    med: a.med,
+    localPref: a.localPref,
+    atomicAggregate: a.atomicAggregate,
+    aggregator: a.aggregator === undefined ? undefined : Object.freeze({ ...a.aggregator }),
+    communities: frozenList(a.communities),
+    largeCommunities: frozenList<LargeCommunity>(a.largeCommunities, (l) => Object.freeze([l[0], l[1], l[2]] as const)),
+    // Typed arrays cannot be frozen; copies keep the set independent of its source.
+    extendedCommunities: frozenList(a.extendedCommunities, (e) => e.slice()),
+    originatorId: a.originatorId,
+    clusterList: frozenList(a.clusterList),
+    otc: a.otc,
+    unknown: frozenList<RawAttribute>(a.unknown, (u) => Object.freeze({ flags: u.flags, code: u.code, value: u.value.slice() })),
+  };
+  return Object.freeze(set);
+}
+
+export class AttrTable {
+  private sets: (AttrSet | undefined)[] = [];
+  private refcnt = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  private chain = new Int32Array(1024);
+  /** hash -> first id of the chain of sets with that hash. */
+  private readonly buckets = new Map<number, number>();
+  private readonly free: number[] = [];
+  private live = 0;
+
+  /** Distinct attribute sets alive. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** Returns the shared set equal to `a`, taking one reference to it. */
+  intern(a: PathAttributes): AttrSet {
+    const maybe = a as Partial<AttrSet>;
+    if (maybe.id !== undefined && this.sets[maybe.id] === a) {
+      this.refcnt[maybe.id]!++;
+      return a as AttrSet;
+    }
+    const h = hashAttrs(a);
+    let id = this.buckets.get(h) ?? -1;
+    while (id >= 0) {
+      const s = this.sets[id]!;
+      if (attrsEqual(s, a)) {
+        this.refcnt[id]!++;
+        return s;
+      }
+      id = this.chain[id]!;
+    }
+    id = this.free.length > 0 ? this.free.pop()! : this.sets.length;
+    if (id >= this.refcnt.length) this.grow();
+    const set = freezeSet(a, id);
+    this.sets[id] = set;
+    this.refcnt[id] = 1;
+    this.hashes[id] = h;
+    this.chain[id] = this.buckets.get(h) ?? -1;
+    this.buckets.set(h, id);
+    this.live++;
+    return set;
+  }
+
+  /** Takes another reference to an interned set (by id). */
+  ref(id: number): void {
+    this.refcnt[id]!++;
+  }
+
+  /** Drops a reference; the set is freed when none remain. */
+  release(id: number): void {
+    const n = --this.refcnt[id]!;
+    if (n > 0) return;
+    if (n < 0) throw new Error(`AttrTable: release of free set ${id}`);
+    const h = this.hashes[id]!;
+    let cur = this.buckets.get(h) ?? -1;
+    let prev = -1;
+    while (cur !== id) {
+      prev = cur;
+      cur = this.chain[cur]!;
+    }
+    const next = this.chain[id]!;
+    if (prev < 0) {
+      if (next < 0) this.buckets.delete(h);
+      else this.buckets.set(h, next);
+    } else {
+      this.chain[prev] = next;
+    }
+    this.sets[id] = undefined;
+    this.free.push(id);
+    this.live--;
+  }
+
+  get(id: number): AttrSet {
+    const s = this.sets[id];
+    if (s === undefined) throw new Error(`AttrTable: no set ${id}`);
+    return s;
+  }
+
+  refs(id: number): number {
+    return this.sets[id] === undefined ? 0 : this.refcnt[id]!;
+  }
+
+  private grow(): void {
+    const n = this.refcnt.length * 2;
+    const r = new Int32Array(n); r.set(this.refcnt); this.refcnt = r;
+    const h = new Int32Array(n); h.set(this.hashes); this.hashes = h;
+    const c = new Int32Array(n); c.set(this.chain); this.chain = c;
+  }
+}

@@ -1,0 +1,46 @@
+import test from 'ava';
+import { AttrTable } from '../../../src/bgp/rib/attr-table.js';
+import { asSequence, makeAttrs } from '../../../src/bgp/rib/attrs.js';
+
+test('equal attributes intern to one frozen object; refcount frees it', (t) => {
+  const table = new AttrTable();
+  const a = table.intern(makeAttrs({ asPath: asSequence(1, 2), nextHop: '10.0.0.1', communities: [5, 6] }));
+  const b = table.intern(makeAttrs({ asPath: asSequence(1, 2), nextHop: '10.0.0.1', communities: [5, 6] }));
+  t.is(a, b);
+  t.true(Object.isFrozen(a) && Object.isFrozen(a.asPath) && Object.isFrozen(a.asPath[0]!.asns));
+  t.is(table.refs(a.id), 2);
+  t.is(table.intern(a), a, 'interning an interned set is a ref');
+  t.is(table.refs(a.id), 3);
+  const c = table.intern(makeAttrs({ asPath: asSequence(1, 2), nextHop: '10.0.0.1', communities: [6, 5] }));
+  t.not(c, a);
+  t.is(table.size, 2);
+  for (let i = 0; i < 3; i++) table.release(a.id);
+  t.is(table.size, 1);
+  t.throws(() => table.get(a.id));
+  const d = table.intern(makeAttrs({ asPath: asSequence(1, 2), nextHop: '10.0.0.1', communities: [5, 6] }));
+  t.is(table.refs(d.id), 1, 'a fresh set after the old one was freed');
+});
+
+test('every field takes part in identity', (t) => {
+  const table = new AttrTable();
+  const base = makeAttrs({ asPath: asSequence(1), nextHop: '10.0.0.1' });
+  const variants = [
+    { origin: 2 as const }, { nextHop: '10.0.0.2' }, { nextHopLinkLocal: 'fe80::1' }, { med: 0 }, { localPref: 100 },
+    { atomicAggregate: true }, { aggregator: { asn: 1, address: '1.1.1.1' } }, { communities: [1] },
+    { largeCommunities: [[1, 2, 3] as const] }, { extendedCommunities: [new Uint8Array([0, 2, 0, 1, 0, 0, 0, 1])] },
+    { originatorId: 1 }, { clusterList: [1] }, { otc: 65001 }, { unknown: [{ flags: 0xc0, code: 99, value: new Uint8Array([1]) }] },
+    { asPath: [{ type: 1 as const, asns: [1] }] },
+  ];
+  const ids = new Set([table.intern(base).id]);
+  for (const v of variants) ids.add(table.intern({ ...base, ...v }).id);
+  t.is(ids.size, variants.length + 1);
+});
+
+test('byte-valued attributes are copied, not aliased to the decoder buffer', (t) => {
+  const table = new AttrTable();
+  const buf = new Uint8Array([0, 2, 0, 1, 0, 0, 0, 1, 9, 9]);
+  const s = table.intern(makeAttrs({ extendedCommunities: [buf.subarray(0, 8)] }));
+  buf[1] = 77;
+  t.is(s.extendedCommunities[0]![1], 2);
+  t.not(s.extendedCommunities[0]!.buffer, buf.buffer);
+});
