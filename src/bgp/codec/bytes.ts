@@ -114,3 +114,10 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** A copy of b[s, e) as a plain Uint8Array (Buffer.slice would share memory with the framer's buffer). */
+export function copy(b: Uint8Array, s: number, e: number): Uint8Array {
+  const out = new Uint8Array(Math.max(0, e - s));
+  out.set(b.subarray(s, e));
+  return out;
+}

@@ -1,6 +1,6 @@
 // BGP capabilities (RFC 5492) carried in the OPEN's optional parameter 2. Known ones become typed data; any other
 // is kept as raw bytes so it can be logged and re-advertised unchanged.
-import { ByteWriter, checkUint, toHex } from './bytes.js';
+import { ByteWriter, checkUint, copy, toHex } from './bytes.js';
 import { ErrorCode, OpenSubcode } from './constants.js';
 import { BgpEncodeError, fail } from './errors.js';
 
@@ -108,9 +108,8 @@ const utf8enc = new TextEncoder();
 /** Decodes one capability value b[start, end) of the given code. */
 function decodeOne(code: number, b: Uint8Array, start: number, end: number): Capability {
   const len = end - start;
-  const data = b.subarray(start, end);
   const need = (ok: boolean): void => {
-    if (!ok) capFail(`capability ${capabilityName(code)} has bad length ${len}`, b.slice(start - 2, end));
+    if (!ok) capFail(`capability ${capabilityName(code)} has bad length ${len}`, copy(b, start - 2, end));
   };
   const u16 = (i: number): number => (b[i] << 8) | b[i + 1];
   switch (code) {
@@ -179,7 +178,7 @@ function decodeOne(code: number, b: Uint8Array, start: number, end: number): Cap
       };
     }
     default:
-      return { type: 'unknown', code, data: data.slice() };
+      return { type: 'unknown', code, data: copy(b, start, end) };
   }
 }
 
@@ -188,10 +187,10 @@ export function decodeCapabilities(b: Uint8Array, start: number, end: number): C
   const out: Capability[] = [];
   let i = start;
   while (i < end) {
-    if (i + 2 > end) capFail('capability header truncated', b.slice(i, end));
+    if (i + 2 > end) capFail('capability header truncated', copy(b, i, end));
     const code = b[i];
     const len = b[i + 1];
-    if (i + 2 + len > end) capFail(`capability ${capabilityName(code)} overruns its parameter`, b.slice(i, end));
+    if (i + 2 + len > end) capFail(`capability ${capabilityName(code)} overruns its parameter`, copy(b, i, end));
     out.push(decodeOne(code, b, i + 2, i + 2 + len));
     i += 2 + len;
   }

@@ -1,5 +1,5 @@
 // decode(bytes, ctx) and encode(msg, ctx): one whole message each way. Lengths are computed here, never stored.
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, copy } from './bytes.js';
 import { ErrorCode, HEADER_LENGTH, HeaderSubcode, MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH, MessageType }
   from './constants.js';
 import { DEFAULT_CONTEXT, type CodecContext } from './context.js';
@@ -42,7 +42,7 @@ export function decode(b: Uint8Array, ctx: CodecContext = DEFAULT_CONTEXT): BgpM
       if (length !== 23) {
         // RFC 7313 §5 for the BoRR/EoRR subtypes; RFC 2918 §3 fixes the plain request at 4 octets too.
         if (m.subtype === 1 || m.subtype === 2) {
-          fail(`ROUTE-REFRESH length ${length}`, ErrorCode.ROUTE_REFRESH, 1, b.slice(0, length));
+          fail(`ROUTE-REFRESH length ${length}`, ErrorCode.ROUTE_REFRESH, 1, copy(b, 0, length));
         }
         fail(`ROUTE-REFRESH length ${length}`, ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH,
           Uint8Array.of(length >> 8, length & 0xff));

@@ -80,7 +80,7 @@ const CASES: Case[] = [
   // Generic attribute checks
   { name: 'RFC 7606 §4 attribute length overruns the attribute block', bytes: update(`${BASE}c0 08 08 fde80001`, ''), code: 3, subcode: 5, action: 'treat-as-withdraw' },
   { name: 'RFC 7606 §4 attribute header truncated', bytes: update(`${BASE}c0 08`, NLRI), code: 3, subcode: 5, action: 'treat-as-withdraw' },
-  { name: 'RFC 7606 §3 c ORIGIN with the Optional bit', bytes: update(attr(0xc0, 1, '00') + AS_PATH + NEXT_HOP, NLRI), code: 3, subcode: 4, action: 'treat-as-withdraw' },
+  { name: 'RFC 7606 §3 c ORIGIN with the Optional bit', bytes: update(attr(0xc0, 1, '00') + AS_PATH + NEXT_HOP, NLRI), code: 3, subcode: 4, action: 'treat-as-withdraw', data: 'c0010100' },
   { name: 'RFC 7606 §3 c COMMUNITIES without the Transitive bit', bytes: update(BASE + attr(0x80, 8, 'fde80001'), NLRI), code: 3, subcode: 4, action: 'treat-as-withdraw' },
   { name: 'RFC 7606 §3 d missing ORIGIN', bytes: update(AS_PATH + NEXT_HOP, NLRI), code: 3, subcode: 3, action: 'treat-as-withdraw', data: '01' },
   { name: 'RFC 7606 §3 d missing AS_PATH with MP_REACH_NLRI only', bytes: update(ORIGIN + MP_V6('30 20010db80001')), code: 3, subcode: 3, action: 'treat-as-withdraw', data: '02' },
@@ -101,7 +101,7 @@ const CASES: Case[] = [
   { name: 'RFC 7606 §7.4 MULTI_EXIT_DISC of 3 octets', bytes: update(BASE + attr(0x80, 4, '000064'), NLRI), code: 3, subcode: 5, action: 'treat-as-withdraw' },
   { name: 'RFC 7606 §7.5 LOCAL_PREF of 2 octets from an internal peer', bytes: update(BASE + attr(0x40, 5, '0064'), NLRI), code: 3, subcode: 5, action: 'treat-as-withdraw', ctx: { ebgp: false } },
   { name: 'RFC 7606 §7.5 LOCAL_PREF of 2 octets from an external peer', bytes: update(BASE + attr(0x40, 5, '0064'), NLRI), code: 3, subcode: 5, action: 'attribute-discard', ctx: { ebgp: true } },
-  { name: 'RFC 7606 §7.6 ATOMIC_AGGREGATE of 1 octet', bytes: update(BASE + attr(0x40, 6, '00'), NLRI), code: 3, subcode: 5, action: 'attribute-discard' },
+  { name: 'RFC 7606 §7.6 ATOMIC_AGGREGATE of 1 octet', bytes: update(BASE + attr(0x40, 6, '00'), NLRI), code: 3, subcode: 5, action: 'attribute-discard', data: '40060100' },
   { name: 'RFC 7606 §7.7 AGGREGATOR of 7 octets (4-octet AS)', bytes: update(BASE + attr(0xc0, 7, '0000fde9 0a0000'), NLRI), code: 3, subcode: 5, action: 'attribute-discard' },
   { name: 'RFC 7606 §7.7 AGGREGATOR of 8 octets on a 2-octet session', bytes: update(ORIGIN + attr(0x40, 2, '02 01 fde9') + NEXT_HOP + attr(0xc0, 7, '0000fde9 0a000001'), NLRI), code: 3, subcode: 5, action: 'attribute-discard', ctx: { as4: false } },
   { name: 'RFC 7606 §7.8 COMMUNITIES of 5 octets', bytes: update(BASE + attr(0xc0, 8, 'fde8000100'), NLRI), code: 3, subcode: 5, action: 'treat-as-withdraw' },

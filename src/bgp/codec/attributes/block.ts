@@ -2,7 +2,7 @@
 // hook runs: header and length bounds (§4), duplicates (§3 g), unknown well-known (RFC 4271 §6.3), flag conflicts
 // (§3 c), then missing well-known attributes (§3 d). The strongest error is kept (none < attribute-discard <
 // treat-as-withdraw < afi-safi-disable < session-reset) and parsing goes on while the framing allows.
-import { ByteWriter } from '../bytes.js';
+import { ByteWriter, copy } from '../bytes.js';
 import { ErrorCode, UpdateSubcode } from '../constants.js';
 import type { CodecContext } from '../context.js';
 import { actionRank, BgpCodecError, BgpEncodeError, type CodecErrorInfo, type ErrorAction } from '../errors.js';
@@ -51,7 +51,7 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
     const hdr = (flags & AttrFlag.EXTENDED_LENGTH) !== 0 ? 4 : 3;
     if (i + hdr > end) {
       // RFC 7606 §4: the attribute cannot be parsed, the NLRI still can: treat-as-withdraw.
-      errors.make('path attribute header truncated', UpdateSubcode.ATTRIBUTE_LENGTH, 'treat-as-withdraw', b.slice(i, end));
+      errors.make('path attribute header truncated', UpdateSubcode.ATTRIBUTE_LENGTH, 'treat-as-withdraw', copy(b, i, end));
       break;
     }
     const code = b[i + 1];
@@ -63,10 +63,11 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
       // RFC 7606 §4 / §5.3: an MP attribute we cannot delimit leaves its family unparseable.
       const action: ErrorAction = code === 14 || code === 15 ? 'session-reset' : 'treat-as-withdraw';
       errors.make(`${row?.name ?? `attribute ${code}`} length ${len} overruns the attribute block`,
-        UpdateSubcode.ATTRIBUTE_LENGTH, action, b.slice(i, end));
+        UpdateSubcode.ATTRIBUTE_LENGTH, action, copy(b, i, end));
       break;
     }
-    const whole = (): Uint8Array => b.slice(i, ve);
+    const at = i;
+    const whole = (): Uint8Array => copy(b, at, ve);
     i = ve;
     if (seen[code] !== 0) {
       if (code === 14 || code === 15) {
@@ -86,7 +87,7 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
       if ((flags & AttrFlag.OPTIONAL) === 0) {
         errors.make(`unrecognized well-known attribute ${code}`, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN, 'session-reset', whole());
       } else if ((flags & AttrFlag.TRANSITIVE) !== 0) {
-        attributes.push({ type: 'unknown', code, flags: flags & 0xf0, value: b.slice(vs, ve) });
+        attributes.push({ type: 'unknown', code, flags: flags & 0xf0, value: copy(b, vs, ve) });
       }
       // An unrecognized optional non-transitive attribute is quietly ignored (RFC 4271 §5).
       continue;

@@ -3,7 +3,7 @@
 // hooks that decode, encode and format its value. The generic checks (header, duplicates, flags, unknown
 // well-known) live once in block.ts and run before a row's decode hook.
 import { formatIpv4, formatIpv4Bytes, formatIpv6, parseIpv4, parseIpv6 } from '../address.js';
-import { ByteWriter, checkUint, toHex } from '../bytes.js';
+import { ByteWriter, checkUint, copy, toHex } from '../bytes.js';
 import { ErrorCode, UpdateSubcode } from '../constants.js';
 import { addPathFor, type CodecContext } from '../context.js';
 import { BgpCodecError, BgpEncodeError, type ErrorAction } from '../errors.js';
@@ -194,7 +194,7 @@ const mpReach: AttributeRow<'mpReach'> = {
     if (!isKnownFamily(afi, safi)) {
       if (env.lazyNlri) env.reach = { afi, safi, start: nlriStart, end: e, known: false };
       return { afi, safi, nextHops: [], nlri: [],
-        raw: { nextHop: b.slice(nh, nh + nhLen), nlri: b.slice(nlriStart, e) } };
+        raw: { nextHop: copy(b, nh, nh + nhLen), nlri: copy(b, nlriStart, e) } };
     }
     let nextHops: string[];
     if (afi === 1 && nhLen === 4) {
@@ -240,7 +240,7 @@ const mpUnreach: AttributeRow<'mpUnreach'> = {
     const safi = b[s + 2];
     if (!isKnownFamily(afi, safi)) {
       if (env.lazyNlri) env.unreach = { afi, safi, start: s + 3, end: e, known: false };
-      return { afi, safi, withdrawn: [], raw: b.slice(s + 3, e) };
+      return { afi, safi, withdrawn: [], raw: copy(b, s + 3, e) };
     }
     return { afi, safi, withdrawn: decodeMpNlri(b, s + 3, e, afi, safi, env, 'unreach') };
   },

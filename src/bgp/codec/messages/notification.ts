@@ -1,12 +1,12 @@
 // NOTIFICATION (RFC 4271 §4.5) and the shutdown communication of RFC 9003.
 import type { ByteWriter } from '../bytes.js';
-import { checkUint } from '../bytes.js';
+import { checkUint, copy } from '../bytes.js';
 import { CeaseSubcode, ErrorCode } from '../constants.js';
 import { BgpEncodeError } from '../errors.js';
 import type { NotificationMessage } from './types.js';
 
 export function decodeNotification(b: Uint8Array, s: number, e: number): NotificationMessage {
-  return { type: 'NOTIFICATION', code: b[s], subcode: b[s + 1], data: b.slice(s + 2, e) };
+  return { type: 'NOTIFICATION', code: b[s], subcode: b[s + 1], data: copy(b, s + 2, e) };
 }
 
 export function encodeNotification(m: NotificationMessage, w: ByteWriter): void {

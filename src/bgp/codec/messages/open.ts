@@ -1,6 +1,6 @@
 // OPEN (RFC 4271 §4.2) with capabilities (RFC 5492) and extended optional parameters length (RFC 9072).
 import { formatIpv4Bytes, parseIpv4 } from '../address.js';
-import { ByteWriter, checkUint, u16, u32 } from '../bytes.js';
+import { ByteWriter, checkUint, copy, u16, u32 } from '../bytes.js';
 import { decodeCapabilities, encodeCapability, type Capability } from '../capabilities.js';
 import { ErrorCode, OpenSubcode } from '../constants.js';
 import { BgpEncodeError, fail } from '../errors.js';
@@ -25,7 +25,7 @@ export function decodeOpen(b: Uint8Array, s: number, e: number): OpenMessage {
   if (holdTime === 1 || holdTime === 2) openFail(`hold time ${holdTime} is unacceptable`, OpenSubcode.UNACCEPTABLE_HOLD_TIME);
   const id = u32(b, s + 5);
   // RFC 6286 §2.2: the BGP Identifier is a non-zero 4-octet number.
-  if (id === 0) openFail('BGP Identifier is 0', OpenSubcode.BAD_BGP_IDENTIFIER, b.slice(s + 5, s + 9));
+  if (id === 0) openFail('BGP Identifier is 0', OpenSubcode.BAD_BGP_IDENTIFIER, copy(b, s + 5, s + 9));
   let optLen = b[s + 9];
   let p = s + 10;
   let extended = false;
@@ -49,7 +49,7 @@ export function decodeOpen(b: Uint8Array, s: number, e: number): OpenMessage {
     const vs = p + hdr;
     if (vs + len > e) openFail(`optional parameter ${type} overruns the OPEN`, OpenSubcode.UNSPECIFIC);
     if (type !== CAPABILITIES_PARAM) {
-      openFail(`unsupported optional parameter ${type}`, OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, b.slice(p, vs + len));
+      openFail(`unsupported optional parameter ${type}`, OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, copy(b, p, vs + len));
     }
     const caps = decodeCapabilities(b, vs, vs + len);
     capabilities.push(...caps);
