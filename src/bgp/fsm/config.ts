@@ -39,6 +39,8 @@ function check(ok: boolean, field: keyof FsmConfig, message: string): void {
 const isUint = (n: number, max: number): boolean => Number.isInteger(n) && n >= 0 && n <= max;
 
 export function fsmConfig(input: FsmConfigInput): FsmConfig {
+  // Fields given as undefined take their defaults too.
+  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as FsmConfigInput;
   const config: FsmConfig = {
     ...FSM_DEFAULTS,
     capabilities: {
@@ -46,7 +48,7 @@ export function fsmConfig(input: FsmConfigInput): FsmConfig {
       fourOctetAs: input.localAsn,
       routeRefresh: true,
     },
-    ...input,
+    ...given,
   };
   check(isUint(config.localAsn, 0xffffffff) && config.localAsn > 0, 'localAsn', 'must be 1..4294967295');
   check(isUint(config.localBgpId, 0xffffffff) && config.localBgpId > 0, 'localBgpId', 'must be a non-zero 32-bit value');

@@ -26,7 +26,7 @@ export function familyKey(f: Family): string {
 export function buildOpen(config: FsmConfig): OpenMessage {
   return {
     version: BGP_VERSION,
-    myAs: config.localAsn > 0xffff ? AS_TRANS : config.localAsn,
+    asn: config.localAsn > 0xffff ? AS_TRANS : config.localAsn,
     holdTime: config.holdTime,
     bgpId: config.localBgpId,
     capabilities: config.capabilities,
@@ -39,7 +39,7 @@ export function buildOpen(config: FsmConfig): OpenMessage {
  */
 export function announcedAsn(open: OpenMessage, localFourOctet: boolean): number {
   const four = open.capabilities.fourOctetAs;
-  return localFourOctet && four !== undefined ? four : open.myAs;
+  return localFourOctet && four !== undefined ? four : open.asn;
 }
 
 export function peerAsnAccepted(spec: PeerAsnSpec, peerAsn: number, localAsn: number): boolean {
@@ -130,7 +130,7 @@ function negotiateGracefulRestart(
     peerRestarting: theirs.restarting,
     notification: mine.notification && theirs.notification,
     families: theirs.families.filter((f) => families.some((g) => sameFamily(f, g)))
-      .map((f) => ({ afi: f.afi, safi: f.safi, forwardingPreserved: f.forwardingPreserved })),
+      .map((f) => ({ afi: f.afi, safi: f.safi, forwarding: f.forwarding })),
   };
 }
 

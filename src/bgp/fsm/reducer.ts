@@ -179,6 +179,12 @@ function sendOpen<U>(
   return next;
 }
 
+/** Restart the KeepaliveTimer, unless the negotiated hold time is 0 (no keepalives at all). */
+function rearmKeepalive<S extends OpenConfirmState | EstablishedState>(s: S): S {
+  const n = s.negotiated;
+  return withTimers(s, { keepalive: n.holdTime > 0 ? deadline(s.now, n.keepaliveTime) : null });
+}
+
 function negotiatedTimers(now: number, n: Negotiated): Partial<Timers> {
   return n.holdTime > 0
     ? { hold: deadline(now, n.holdTime), keepalive: deadline(now, n.keepaliveTime) }
@@ -335,7 +341,7 @@ function connectOrActive<U>(s: ConnectState | ActiveState, ev: FsmEvent<U>, c: F
       return moved2;
     }
     case 'delay-open-timer-expires': // 12
-      if (s.connection === null) break;
+      if (s.connection === null) return s; // stale: no connection is waiting
       return sendOpen(s, c, out, s.connection, Reasons.delayOpenTimerExpired);
     case 'tcp-cr-acked': // 16
     case 'tcp-connection-confirmed': { // 17
@@ -394,7 +400,7 @@ function connectOrActive<U>(s: ConnectState | ActiveState, ev: FsmEvent<U>, c: F
 
 function stripKind(ev: Ev<unknown, 'open'>): OpenMessage {
   return {
-    version: ev.version, myAs: ev.myAs, holdTime: ev.holdTime, bgpId: ev.bgpId, capabilities: ev.capabilities,
+    version: ev.version, asn: ev.asn, holdTime: ev.holdTime, bgpId: ev.bgpId, capabilities: ev.capabilities,
   };
 }
 
@@ -469,7 +475,7 @@ function openConfirmState<U>(s: OpenConfirmState, ev: FsmEvent<U>, c: FsmConfig,
     }
     case 'keepalive-timer-expires': // 11
       out.push({ type: 'send-keepalive' });
-      return withTimers(s, { keepalive: deadline(s.now, s.negotiated.keepaliveTime) });
+      return rearmKeepalive(s);
     case 'tcp-cr-acked':
     case 'tcp-connection-confirmed':
       return s;
@@ -524,9 +530,9 @@ function established<U>(s: EstablishedState, ev: FsmEvent<U>, c: FsmConfig, out:
     }
     case 'keepalive-timer-expires':
       out.push({ type: 'send-keepalive' });
-      return withTimers(s, { keepalive: deadline(s.now, s.negotiated.keepaliveTime) });
+      return rearmKeepalive(s);
     case 'update-sent': // each UPDATE we send restarts the KeepaliveTimer
-      return s.negotiated.holdTime > 0 ? withTimers(s, { keepalive: deadline(s.now, s.negotiated.keepaliveTime) }) : s;
+      return rearmKeepalive(s);
     case 'tcp-cr-acked':
     case 'tcp-connection-confirmed':
       return s;

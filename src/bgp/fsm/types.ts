@@ -31,7 +31,7 @@ export interface ExtendedNextHopEntry extends Family {
 
 export interface GracefulRestartFamily extends Family {
   /** F bit: forwarding state for this family was preserved across the restart. */
-  readonly forwardingPreserved: boolean;
+  readonly forwarding: boolean;
 }
 
 export interface GracefulRestartCapability {
@@ -64,11 +64,15 @@ export interface Capabilities {
 export interface OpenMessage {
   readonly version: number;
   /** The 2-octet "My Autonomous System" field (AS_TRANS 23456 when the AS needs 4 octets). */
-  readonly myAs: number;
+  readonly asn: number;
   /** Seconds: 0, or at least 3. */
   readonly holdTime: number;
-  /** Unsigned 32-bit BGP identifier. */
+  /** Unsigned 32-bit BGP identifier (the codec's dotted quad, as a number: comparisons are numeric). */
   readonly bgpId: number;
+  /**
+   * Only what the FSM negotiates. Capabilities it does not model (FQDN, role, LLGR, unknown ones)
+   * stay with the session layer, which adds them to the wire OPEN it builds from `send-open`.
+   */
   readonly capabilities: Capabilities;
 }
 

@@ -129,10 +129,10 @@ for (const [state, make] of [['Connect', inConnect], ['Active', inActive]] as co
   });
   test(`${state}: a bad OPEN while DelayOpen runs: Idle (NOTIFICATION only with SendNOTIFICATIONwithoutOPEN)`, (t) => {
     const start = state === 'Connect' ? 'manual-start' : 'manual-start-passive';
-    runRow(t, delaying(start), { name: '', event: { kind: 'open', ...peerOpen({ myAs: 65099, capabilities: {} }) },
+    runRow(t, delaying(start), { name: '', event: { kind: 'open', ...peerOpen({ asn: 65099, capabilities: {} }) },
       to: 'Idle', reason: 'notification-sent open/bad-peer-as', close: null });
     runRow(t, delaying(start, { sendNotificationWithoutOpen: true }), { name: '',
-      event: { kind: 'open', ...peerOpen({ myAs: 65099, capabilities: {} }) },
+      event: { kind: 'open', ...peerOpen({ asn: 65099, capabilities: {} }) },
       to: 'Idle', reason: 'notification-sent open/bad-peer-as', close: [2, 2] });
   });
 }

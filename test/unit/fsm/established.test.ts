@@ -71,7 +71,7 @@ for (const row of rows) {
 // ---- graceful restart -----------------------------------------------------------------------
 
 function gr(
-  notification: boolean, families: GracefulRestartFamily[] = [{ ...IPV4, forwardingPreserved: true }],
+  notification: boolean, families: GracefulRestartFamily[] = [{ ...IPV4, forwarding: true }],
 ): GracefulRestartCapability {
   return { restarting: false, notification, restartTime: 90, families };
 }
@@ -90,7 +90,7 @@ interface GrCase {
   readonly graceful: boolean;
 }
 
-const stale = { restartTime: 90, families: [{ ...IPV4, forwardingPreserved: true }] };
+const stale = { restartTime: 90, families: [{ ...IPV4, forwarding: true }] };
 
 const grCases: GrCase[] = [
   { name: 'hold timer expiry without GR', event: { kind: 'hold-timer-expires' }, graceful: false },
@@ -155,12 +155,12 @@ test('graceful restart: a received Hard Reset is named with what it wraps', (t) 
 
 test('graceful restart: negotiation keeps only negotiated families and both N bits', (t) => {
   const h = grSession(gr(true), gr(true, [
-    { ...IPV4, forwardingPreserved: true }, { ...IPV6, forwardingPreserved: false }, { afi: 1, safi: 4, forwardingPreserved: true },
+    { ...IPV4, forwarding: true }, { ...IPV6, forwarding: false }, { afi: 1, safi: 4, forwarding: true },
   ]));
   if (h.state.name !== 'Established') return t.fail();
   t.deepEqual(h.state.negotiated.gracefulRestart, {
     peerRestartTime: 90, peerRestarting: false, notification: true,
-    families: [{ ...IPV4, forwardingPreserved: true }, { ...IPV6, forwardingPreserved: false }],
+    families: [{ ...IPV4, forwarding: true }, { ...IPV6, forwarding: false }],
   });
 });
 

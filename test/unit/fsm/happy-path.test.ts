@@ -20,7 +20,7 @@ test('manual start to Established: the exact trace of states and actions', (t) =
     {
       type: 'send-open',
       open: {
-        version: 4, myAs: LOCAL_ASN, holdTime: 9, bgpId: LOCAL_ID,
+        version: 4, asn: LOCAL_ASN, holdTime: 9, bgpId: LOCAL_ID,
         capabilities: { multiprotocol: [IPV4], fourOctetAs: LOCAL_ASN, routeRefresh: true },
       },
     },

@@ -34,7 +34,7 @@ export function config(over: Partial<FsmConfigInput> = {}): FsmConfig {
 export function peerOpen(over: Partial<OpenMessage> = {}): OpenMessage {
   return {
     version: 4,
-    myAs: PEER_ASN,
+    asn: PEER_ASN,
     holdTime: 9,
     bgpId: PEER_ID,
     capabilities: { multiprotocol: [IPV4], fourOctetAs: PEER_ASN, routeRefresh: true },

@@ -22,20 +22,20 @@ const ibgpCaps: Capabilities = { fourOctetAs: LOCAL_ASN };
 const openCases: OpenCase[] = [
   { name: 'a good OPEN', open: {}, error: null },
   { name: 'version 3', open: { version: 3 }, error: 1, reason: 'notification-sent open/unsupported-version-number' },
-  { name: 'wrong AS', open: { myAs: 65002, capabilities: { fourOctetAs: 65002 } }, error: 2, reason: 'notification-sent open/bad-peer-as' },
-  { name: 'AS 0 (RFC 7607)', peerAsn: 'any', open: { myAs: 0, capabilities: {} }, error: 2 },
+  { name: 'wrong AS', open: { asn: 65002, capabilities: { fourOctetAs: 65002 } }, error: 2, reason: 'notification-sent open/bad-peer-as' },
+  { name: 'AS 0 (RFC 7607)', peerAsn: 'any', open: { asn: 0, capabilities: {} }, error: 2 },
   { name: 'external: an eBGP peer', peerAsn: 'external', open: {}, error: null },
-  { name: 'external: our own AS', peerAsn: 'external', open: { myAs: LOCAL_ASN, capabilities: ibgpCaps }, error: 2 },
-  { name: 'internal: our own AS', peerAsn: 'internal', open: { myAs: LOCAL_ASN, capabilities: ibgpCaps }, error: null },
+  { name: 'external: our own AS', peerAsn: 'external', open: { asn: LOCAL_ASN, capabilities: ibgpCaps }, error: 2 },
+  { name: 'internal: our own AS', peerAsn: 'internal', open: { asn: LOCAL_ASN, capabilities: ibgpCaps }, error: null },
   { name: 'internal: another AS', peerAsn: 'internal', open: {}, error: 2 },
-  { name: 'any AS', peerAsn: 'any', open: { myAs: 4200, capabilities: {} }, error: null },
+  { name: 'any AS', peerAsn: 'any', open: { asn: 4200, capabilities: {} }, error: null },
   { name: '4-octet AS from capability 65 behind AS_TRANS', peerAsn: 4_200_000_001,
-    open: { myAs: AS_TRANS, capabilities: { fourOctetAs: 4_200_000_001 } }, error: null },
+    open: { asn: AS_TRANS, capabilities: { fourOctetAs: 4_200_000_001 } }, error: null },
   { name: 'AS_TRANS without capability 65 is taken literally', peerAsn: 4_200_000_001,
-    open: { myAs: AS_TRANS, capabilities: {} }, error: 2 },
+    open: { asn: AS_TRANS, capabilities: {} }, error: 2 },
   { name: 'BGP identifier 0', open: { bgpId: 0 }, error: 3, reason: 'notification-sent open/bad-bgp-identifier' },
   { name: 'iBGP peer with our identifier', peerAsn: 'internal',
-    open: { myAs: LOCAL_ASN, bgpId: LOCAL_ID, capabilities: ibgpCaps }, error: 3 },
+    open: { asn: LOCAL_ASN, bgpId: LOCAL_ID, capabilities: ibgpCaps }, error: 3 },
   { name: 'eBGP peer with our identifier (allowed by RFC 6286)', open: { bgpId: LOCAL_ID }, error: null },
   { name: 'hold time 1', open: { holdTime: 1 }, error: 6, reason: 'notification-sent open/unacceptable-hold-time' },
   { name: 'hold time 2', open: { holdTime: 2 }, error: 6 },
@@ -76,7 +76,7 @@ test('OPEN check: an unsupported version says which version we speak', (t) => {
 test('our OPEN: a 4-octet AS goes in capability 65 with AS_TRANS in the 2-octet field', (t) => {
   const cfg = fsmConfig({ localAsn: 4_200_000_010, localBgpId: LOCAL_ID, peerAsn: 65001 });
   const open = buildOpen(cfg);
-  t.is(open.myAs, AS_TRANS);
+  t.is(open.asn, AS_TRANS);
   t.is(open.capabilities.fourOctetAs, 4_200_000_010);
   t.is(open.version, 4);
   t.is(open.holdTime, 90);
@@ -147,6 +147,6 @@ test('negotiate: extended next hop (RFC 8950) where both advertise the same trip
 
 test('negotiate: peer identity and iBGP', (t) => {
   const cfg = config({ peerAsn: 'internal' });
-  const n = negotiate(buildOpen(cfg), peerOpen({ myAs: LOCAL_ASN, capabilities: { fourOctetAs: LOCAL_ASN } }), cfg);
+  const n = negotiate(buildOpen(cfg), peerOpen({ asn: LOCAL_ASN, capabilities: { fourOctetAs: LOCAL_ASN } }), cfg);
   t.like(n, { ibgp: true, peerAsn: LOCAL_ASN, peerBgpId: PEER_ID, localBgpId: LOCAL_ID });
 });

@@ -53,7 +53,7 @@ const openSentRows: Row[] = [
     check: (t, _a, h) => t.is(h.state.timers.connectRetry, h.now + 10_000, 'the failure doubles the retry time') },
   { name: 'BGPOpen: KEEPALIVE, negotiated timers, OpenConfirm', event: { kind: 'open', ...peerOpen() }, to: 'OpenConfirm',
     reason: 'open-received', actions: ['state-change', 'send-keepalive', 'timer-start', 'timer-start'] },
-  { name: 'an OPEN from the wrong AS: OPEN/bad peer AS', event: { kind: 'open', ...peerOpen({ myAs: 65002, capabilities: {} }) },
+  { name: 'an OPEN from the wrong AS: OPEN/bad peer AS', event: { kind: 'open', ...peerOpen({ asn: 65002, capabilities: {} }) },
     to: 'Idle', reason: 'notification-sent open/bad-peer-as', close: [2, 2] },
   { name: 'KeepaliveTimer_Expires: FSM error, unspecified', event: { kind: 'keepalive-timer-expires' },
     to: 'Idle', reason: 'notification-sent fsm/unspecified (keepalive-timer-expires)', close: [5, 0] },
