@@ -20,12 +20,12 @@ struct rr_fwd {
 	bool dst_local_pod; /* destination matched a pod CIDR of this node: the target may be a pod veth */
 };
 
-RR_INLINE bool rr_cfg_redirect_neigh(void)
+RR_INLINE __u32 rr_cfg_flags(void)
 {
 	__u32 zero = 0;
 	const struct rr_config *cfg = bpf_map_lookup_elem(&rr_config_v1, &zero);
 
-	return cfg && (cfg->flags & RR_CFG_F_REDIRECT_NEIGH);
+	return cfg ? cfg->flags : 0;
 }
 
 /*
@@ -34,15 +34,16 @@ RR_INLINE bool rr_cfg_redirect_neigh(void)
  */
 RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, struct rr_fwd *fwd, __u32 *reason)
 {
+	__u32 cfg = rr_cfg_flags();
 	/* tot_len 0: the kernel checks the egress MTU itself, GSO-aware. */
-	int rc = bpf_fib_lookup(ctx, p, sizeof(*p), 0);
+	int rc = bpf_fib_lookup(ctx, p, sizeof(*p), (cfg & RR_CFG_F_FIB_DIRECT) ? BPF_FIB_LOOKUP_DIRECT : 0);
 
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		fwd->how = RR_FWD_MACS;
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		if (!rr_cfg_redirect_neigh())
+		if (!(cfg & RR_CFG_F_REDIRECT_NEIGH))
 			return rr_pass(reason, RR_PASS_FIB_NO_NEIGH);
 		fwd->how = RR_FWD_NEIGH;
 		break;

@@ -64,6 +64,11 @@ struct rr_iface {
 
 /* rr_config_v1: datapath switches, one entry at index 0. */
 #define RR_CFG_F_REDIRECT_NEIGH (1U << 0) /* on a FIB hit without a neighbour entry, bpf_redirect_neigh */
+/*
+ * Look up the main table directly (BPF_FIB_LOOKUP_DIRECT), skipping policy rules: about 10 ns less per packet.
+ * Only correct while the namespace has no routing rules besides the defaults; whoever sets it must watch them.
+ */
+#define RR_CFG_F_FIB_DIRECT (1U << 1)
 
 struct rr_config {
 	__u32 flags; /* RR_CFG_F_* */

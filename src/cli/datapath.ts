@@ -10,7 +10,7 @@ export function formatDatapath(s: DatapathStatus, all: boolean): string {
   if (!s.loaded || !s.program) return `datapath: not loaded (nothing pinned at ${s.pinDir})`;
   const p = s.program;
   const out = [
-    `program ${p.name} id ${p.id} tag ${p.tag} loaded ${p.loadedAt}  pins ${s.pinDir}${s.redirectNeigh ? '  redirect-neigh on' : ''}`,
+    `program ${p.name} id ${p.id} tag ${p.tag} loaded ${p.loadedAt}  pins ${s.pinDir}${s.redirectNeigh ? '  redirect-neigh on' : ''}${s.fibDirect ? '  fib-direct on' : ''}`,
     '',
     s.attachments.length
       ? formatTable(['Interface', 'Ifindex', 'Role', 'Program', 'State'],

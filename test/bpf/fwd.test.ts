@@ -2,9 +2,9 @@
 // packet in -> verdict, reason counted, and bytes out (MACs, TTL / hop limit, checksums). The maps are filled
 // through the TypeScript writers, the way the agent fills them. Needs root (CI runs as root).
 import test from 'ava';
-import { DatapathLoader } from '../../src/dataplane/ebpf/loader.js';
+import { DatapathLoader, onlyDefaultRules } from '../../src/dataplane/ebpf/loader.js';
 import { hostExec } from '../../src/dataplane/ebpf/exec.js';
-import { CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, POD_F_LOCAL, POD_F_REMOTE } from '../../src/dataplane/ebpf/layout.js';
+import { CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, POD_F_LOCAL, POD_F_REMOTE } from '../../src/dataplane/ebpf/layout.js';
 import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
 import { Reason } from '../../src/dataplane/ebpf/reasons.generated.js';
 import { Netns, ensureBpffs, isRoot } from './helpers/netns.js';
@@ -273,3 +273,19 @@ test.serial('IPv4 / IPv6 that fail the stack\'s header checks go to the stack un
 function ipv4Csum(pkt: Buffer): number {
   return csum16(pkt.subarray(14, 34));
 }
+
+test.serial('with fib-direct on (only default rules here), the FIB answers are the same', async (t) => {
+  t.true(await onlyDefaultRules(hostExec(ns.name)));
+  const maps = loader.maps();
+  maps.setConfigFlags(CFG_F_FIB_DIRECT);
+  try {
+    for (const c of cases.filter((x) => x.reason === Reason.FWD_REDIRECT || x.reason === Reason.PASS_FIB_NOT_FWDED
+      || x.reason === Reason.PASS_FIB_NO_NEIGH)) {
+      const r = run(c.pkt, c.ingress);
+      t.is(r.retval, c.verdict, c.title);
+      if (c.macs) t.is(macAt(r.out, 0), c.macs.dst, c.title);
+    }
+  } finally {
+    maps.setConfigFlags(0);
+  }
+});

@@ -30,6 +30,8 @@ export const IFACE_F_ATTACHED = 1 << 0;
 export const IFACE_F_POD = 1 << 1;
 export const IFACE_F_UPLINK = 1 << 2;
 export const CFG_F_REDIRECT_NEIGH = 1 << 0;
+/** BPF_FIB_LOOKUP_DIRECT: only while `ip rule` holds nothing but the default rules. */
+export const CFG_F_FIB_DIRECT = 1 << 1;
 
 const LE = endianness() === 'LE';
 

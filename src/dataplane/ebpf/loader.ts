@@ -179,3 +179,18 @@ export async function listTcAttachments(exec: Exec): Promise<TcAttachment[]> {
     .filter((t) => t.kind === 'clsact/ingress' && (t.name ?? '').startsWith(PROGRAM_INGRESS))
     .map((t) => ({ ifname: t.devname, ifindex: t.ifindex, programId: t.id, programName: PROGRAM_INGRESS }));
 }
+
+/**
+ * True when the namespace has only the kernel's default routing rules (local, main and, for IPv4, default):
+ * then BPF_FIB_LOOKUP_DIRECT (CFG_F_FIB_DIRECT) gives the same answers as a full lookup, faster.
+ */
+export async function onlyDefaultRules(exec: Exec): Promise<boolean> {
+  const defaults: Record<string, number> = { local: 0, main: 32766, default: 32767 };
+  for (const fam of ['-4', '-6']) {
+    const rules = JSON.parse(await exec.run(['ip', fam, '-j', 'rule', 'show'])) as Record<string, unknown>[];
+    const isDefault = (r: Record<string, unknown>) => Object.keys(r).length === 3 && r.src === 'all'
+      && typeof r.table === 'string' && defaults[r.table] === r.priority;
+    if (!rules.every(isDefault)) return false;
+  }
+  return true;
+}

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostExec, type Exec } from './exec.js';
-import { CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS } from './layout.js';
+import { CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS } from './layout.js';
 import { listTcAttachments } from './loader.js';
 import { DEFAULT_PIN_DIR, PinnedBpfMaps } from './maps.js';
 import type { BpfMapPort, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
@@ -31,6 +31,7 @@ export interface DatapathStatus {
   readonly maps: MapSummary[];
   readonly podCidrs: PodCidrEntry[];
   readonly redirectNeigh: boolean;
+  readonly fibDirect: boolean;
   readonly counters: ReasonCount[];
 }
 
@@ -41,7 +42,7 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
   const exec = opts.exec ?? hostExec();
   const progPin = join(pinDir, 'progs', PROGRAM_INGRESS);
   if (!existsSync(progPin)) {
-    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, counters: [] };
+    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, counters: [] };
   }
   const prog = JSON.parse(await exec.run(['bpftool', '-j', 'prog', 'show', 'pinned', progPin])) as BpftoolProg;
   const loadedAt = typeof prog.loaded_at === 'number' ? new Date(prog.loaded_at * 1000).toISOString() : prog.loaded_at;
@@ -72,6 +73,7 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
       maps: maps.summaries(),
       podCidrs: maps.listPodCidrs(),
       redirectNeigh: (maps.getConfigFlags() & CFG_F_REDIRECT_NEIGH) !== 0,
+      fibDirect: (maps.getConfigFlags() & CFG_F_FIB_DIRECT) !== 0,
       counters: maps.readCounters(),
     };
   } finally {

@@ -1,0 +1,156 @@
+// npm run bench:datapath — the eBPF fast path measured two ways, in one run:
+//  1. the program alone through BPF_PROG_TEST_RUN (bpf/build/rr_prog_run): ns per packet on the FIB path
+//     (pod A -> pod B, bpf_fib_lookup hit, redirect_peer), as repeat=1 calls in a loop (the Katran way: the
+//     kernel's own clock around one run) and batched (repeat=250 x 4000 calls, TTL 255 so every run stays on
+//     the FIB path; and a single repeat=1e6 call, where the packet's TTL runs out after 254 runs, so it
+//     mostly measures the TTL pass path: printed for comparison with other tools' figures). With only the
+//     default routing rules, also the batched figure with fib-direct (BPF_FIB_LOOKUP_DIRECT).
+//  2. pod-to-pod traffic between two pod namespaces through a node namespace (veths), with rr_ingress
+//     attached at the node side of both veths vs not attached (the kernel's own forwarding), alternating
+//     rounds: iperf3 TCP throughput and UDP small-packet rate. Ratios printed; goals from issue 6.
+// Needs root. Everything it creates is named rrbpf-* and removed at the end, also on failure.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatapathLoader, DEFAULT_BUILD_DIR, onlyDefaultRules } from '../src/dataplane/ebpf/loader.js';
+import { hostExec } from '../src/dataplane/ebpf/exec.js';
+import { CFG_F_FIB_DIRECT, POD_F_LOCAL } from '../src/dataplane/ebpf/layout.js';
+import { syncPodCidrs } from '../src/dataplane/ebpf/sync.js';
+import { Reason } from '../src/dataplane/ebpf/reasons.generated.js';
+import { ensureBpffs, isRoot } from '../test/bpf/helpers/netns.js';
+import { twoPods, type TwoPods } from '../test/bpf/helpers/topo.js';
+import { buildPacket } from '../test/bpf/helpers/packets.js';
+import { skbCtx } from '../test/bpf/helpers/progrun.js';
+
+const ROUNDS = Number(process.env.RR_BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.RR_BENCH_SECONDS ?? 5);
+
+interface ProgRunResult { retval: number; repeat: number; calls: number; median_ns: number; mean_ns: number; min_ns: number; wall_ns_per_call: number }
+
+function progRun(topo: TwoPods, pin: string, pkt: Buffer, ctx: Buffer, repeat: number, calls: number): ProgRunResult {
+  const dir = mkdtempSync(join(tmpdir(), 'rrbpf-bench-'));
+  try {
+    writeFileSync(join(dir, 'pkt'), pkt);
+    writeFileSync(join(dir, 'ctx'), ctx);
+    const out = topo.node.run([join(DEFAULT_BUILD_DIR, 'rr_prog_run'), pin, join(dir, 'pkt'), join(dir, 'ctx'), String(repeat), String(calls)]);
+    return JSON.parse(out) as ProgRunResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function iperf(topo: TwoPods, args: string[]): Record<string, unknown> {
+  const out = execFileSync('nsenter', [`--net=/run/netns/${topo.podA.name}`, '--', 'iperf3', '-c', topo.b.v4, '-t', String(SECONDS), '-J', ...args],
+    { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+interface Traffic { tcpGbps: number; udpKpps: number; udpLossPct: number }
+
+function measure(topo: TwoPods): Traffic {
+  const tcp = iperf(topo, []) as { end: { sum_received: { bits_per_second: number } } };
+  // Small UDP datagrams (64-byte payload, 106-byte frames), unlimited rate: forwarding cost per packet dominates.
+  const udp = iperf(topo, ['-u', '-b', '0', '-l', '64']) as { end: { sum: { packets: number; lost_packets: number; seconds: number } } };
+  const s = udp.end.sum;
+  return {
+    tcpGbps: tcp.end.sum_received.bits_per_second / 1e9,
+    udpKpps: (s.packets - s.lost_packets) / s.seconds / 1e3,
+    udpLossPct: s.packets ? (100 * s.lost_packets) / s.packets : 0,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  if (!isRoot()) throw new Error('bench:datapath needs root (BPF, tc, network namespaces)');
+  ensureBpffs();
+  const topo = twoPods('bn');
+  const loader = new DatapathLoader({ pinDir: `/sys/fs/bpf/${topo.node.name}`, exec: hostExec(topo.node.name) });
+  let server: ChildProcess | undefined;
+  try {
+    await loader.load();
+    syncPodCidrs(loader.maps(), new Map([['10.244.1.0/24', POD_F_LOCAL], ['10.244.2.0/24', POD_F_LOCAL]]));
+    await loader.attach('lxca', 'pod');
+    await loader.attach('lxcb', 'pod');
+    topo.podA.run(['ping', '-q', '-c', '3', '-i', '0.2', topo.b.v4]); // neighbours resolved both ways
+
+    // 1. BPF_PROG_TEST_RUN
+    const lxca = JSON.parse(topo.node.run(['ip', '-j', 'link', 'show', 'dev', 'lxca'])) as { ifindex: number; address: string }[];
+    const podAMac = (JSON.parse(topo.podA.run(['ip', '-j', 'link', 'show', 'dev', 'eth0'])) as { address: string }[])[0].address;
+    const ctx = skbCtx({ ifindex: lxca[0].ifindex, ingressIfindex: lxca[0].ifindex });
+    const pkt = (ttl: number, dst = topo.b.v4) => buildPacket({ src: topo.a.v4, dst, l4: 'udp', srcMac: podAMac, dstMac: lxca[0].address, ttl,
+      payload: Buffer.alloc(18) });
+    const fib1 = progRun(topo, loader.programPin, pkt(64), ctx, 1, 100_000);
+    const fibBatch = progRun(topo, loader.programPin, pkt(255), ctx, 250, 4000);
+    const mixed = progRun(topo, loader.programPin, pkt(64), ctx, 1_000_000, 1);
+    const notPod = progRun(topo, loader.programPin, pkt(64, '192.168.77.1'), ctx, 1000, 1000);
+    let direct: ProgRunResult | undefined;
+    if (await onlyDefaultRules(hostExec(topo.node.name))) {
+      loader.maps().setConfigFlags(CFG_F_FIB_DIRECT);
+      direct = progRun(topo, loader.programPin, pkt(255), ctx, 250, 4000);
+      loader.maps().setConfigFlags(0);
+    }
+    if (fib1.retval !== 7 || fibBatch.retval !== 7) throw new Error(`FIB path not taken in test run (retval ${fib1.retval}/${fibBatch.retval})`);
+    const peer = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
+
+    // 2. Traffic, alternating off / on.
+    server = spawn('nsenter', [`--net=/run/netns/${topo.podB.name}`, '--', 'iperf3', '-s'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 500));
+    const off: Traffic[] = [], on: Traffic[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await loader.detach('lxca');
+      await loader.detach('lxcb');
+      off.push(measure(topo));
+      await loader.attach('lxca', 'pod');
+      await loader.attach('lxcb', 'pod');
+      const before = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
+      on.push(measure(topo));
+      const after = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
+      if (after - before < 1000) throw new Error('fast path attached but redirect_peer did not count the traffic');
+      console.error(`round ${round + 1}/${ROUNDS}: off ${JSON.stringify(off[round])} on ${JSON.stringify(on[round])}`);
+    }
+    const m = (xs: Traffic[], k: keyof Traffic) => median(xs.map((x) => x[k]));
+    const result = {
+      kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+      cpus: Number(execFileSync('nproc', { encoding: 'utf8' })),
+      progRun: {
+        fibPathRepeat1: { calls: fib1.calls, medianNs: fib1.median_ns, meanNs: fib1.mean_ns, minNs: fib1.min_ns, wallNsPerCall: fib1.wall_ns_per_call },
+        fibPathBatched: { repeat: 250, calls: fibBatch.calls, medianNs: fibBatch.median_ns, meanNs: fibBatch.mean_ns },
+        fibPathBatchedFibDirect: direct ? { repeat: 250, calls: direct.calls, medianNs: direct.median_ns, meanNs: direct.mean_ns } : null,
+        repeat1e6TtlDrains: { meanNs: mixed.mean_ns, note: '254 runs on the FIB path, then TTL 1: the pass path' },
+        notPodPassBatched: { repeat: 1000, medianNs: notPod.median_ns },
+        redirectPeerCounted: peer,
+      },
+      traffic: {
+        rounds: ROUNDS, seconds: SECONDS,
+        off: { tcpGbps: m(off, 'tcpGbps'), udpKpps: m(off, 'udpKpps'), udpLossPct: m(off, 'udpLossPct') },
+        on: { tcpGbps: m(on, 'tcpGbps'), udpKpps: m(on, 'udpKpps'), udpLossPct: m(on, 'udpLossPct') },
+      },
+    };
+    const tcpRatio = result.traffic.on.tcpGbps / result.traffic.off.tcpGbps;
+    const ppsRatio = result.traffic.on.udpKpps / result.traffic.off.udpKpps;
+    const f = (x: number, d = 1) => x.toFixed(d);
+    console.log(`rr_ingress through BPF_PROG_TEST_RUN (${result.kernel}, ${result.cpus} CPUs), pod A -> pod B, FIB hit + redirect_peer:`);
+    console.log(`  repeat=1 x ${fib1.calls} calls: median ${fib1.median_ns} ns, mean ${f(fib1.mean_ns)} ns (kernel clock; wall ${f(fib1.wall_ns_per_call, 0)} ns per syscall)`);
+    console.log(`  repeat=250 x ${fibBatch.calls} calls (all on the FIB path): median ${fibBatch.median_ns} ns/packet   goal < 100 ns: ${fibBatch.median_ns < 100 ? 'met' : 'NOT met'}`);
+    if (direct) console.log(`  same with fib-direct (BPF_FIB_LOOKUP_DIRECT, no policy rules here): median ${direct.median_ns} ns/packet`);
+    console.log(`  repeat=1e6 in one call: ${f(mixed.mean_ns)} ns/packet (TTL runs out after 254 runs: mostly the TTL pass path)`);
+    console.log(`  non-pod packet (pass after one LPM miss pair): ${notPod.median_ns} ns/packet`);
+    console.log(`pod A -> pod B through the node namespace, median of ${ROUNDS} rounds of ${SECONDS} s, kernel forwarding vs rr_ingress:`);
+    console.log(`  iperf3 TCP     ${f(result.traffic.off.tcpGbps, 2)} Gbit/s -> ${f(result.traffic.on.tcpGbps, 2)} Gbit/s   ratio ${f(tcpRatio, 2)}x  (goal >= 1.3x: ${tcpRatio >= 1.3 ? 'met' : 'NOT met'})`);
+    console.log(`  iperf3 UDP 64B ${f(result.traffic.off.udpKpps)} kpps -> ${f(result.traffic.on.udpKpps)} kpps received   ratio ${f(ppsRatio, 2)}x  (loss ${f(result.traffic.off.udpLossPct)}% -> ${f(result.traffic.on.udpLossPct)}%)`);
+    console.log(JSON.stringify({ ...result, ratios: { tcp: tcpRatio, udpPps: ppsRatio } }));
+  } finally {
+    if (server?.pid) {
+      try { process.kill(server.pid); } catch { /* already gone */ }
+    }
+    await loader.destroy().catch(() => undefined);
+    topo.delete();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench:datapath: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});
