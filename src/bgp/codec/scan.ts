@@ -39,8 +39,8 @@ export interface ScanResult {
 
 const OK: ScanResult = Object.freeze({});
 
-function walk4(b: Uint8Array, i: number, end: number, addPath: boolean,
-  cb: (addr: number, bits: number, pathId: number) => void): void {
+/** Calls h.withdraw4 or h.announce4 (method calls: no closure per message) for each IPv4 prefix in b[i, end). */
+function walk4(b: Uint8Array, i: number, end: number, addPath: boolean, h: UpdateHandler, withdraw: boolean): void {
   while (i < end) {
     let pathId = 0;
     if (addPath) {
@@ -54,13 +54,13 @@ function walk4(b: Uint8Array, i: number, end: number, addPath: boolean,
     else if (bits > 8) a = (b[i] << 24) | (b[i + 1] << 16);
     else if (bits > 0) a = b[i] << 24;
     if (bits < 32) a = bits === 0 ? 0 : a & (-1 << (32 - bits));
-    cb(a >>> 0, bits, pathId);
+    if (withdraw) h.withdraw4?.(a >>> 0, bits, pathId);
+    else h.announce4?.(a >>> 0, bits, pathId);
     i += (bits + 7) >> 3;
   }
 }
 
-function walk6(b: Uint8Array, i: number, end: number, addPath: boolean,
-  cb: (b: Uint8Array, off: number, bits: number, pathId: number) => void): void {
+function walk6(b: Uint8Array, i: number, end: number, addPath: boolean, h: UpdateHandler, withdraw: boolean): void {
   while (i < end) {
     let pathId = 0;
     if (addPath) {
@@ -68,7 +68,8 @@ function walk6(b: Uint8Array, i: number, end: number, addPath: boolean,
       i += 4;
     }
     const bits = b[i++];
-    cb(b, i, bits, pathId);
+    if (withdraw) h.withdraw6?.(b, i, bits, pathId);
+    else h.announce6?.(b, i, bits, pathId);
     i += (bits + 7) >> 3;
   }
 }
@@ -98,12 +99,12 @@ export function scanUpdate(b: Uint8Array, ctx: CodecContext, h: UpdateHandler): 
   if (error !== undefined && actionRank(error.action) >= actionRank('afi-safi-disable')) throw BgpCodecError.from(error);
   const asWithdraw = error !== undefined && error.action === 'treat-as-withdraw';
 
-  if (h.withdraw4 !== undefined && l.withdrawnEnd > l.withdrawnStart) walk4(b, l.withdrawnStart, l.withdrawnEnd, add4, h.withdraw4.bind(h));
+  if (h.withdraw4 !== undefined && l.withdrawnEnd > l.withdrawnStart) walk4(b, l.withdrawnStart, l.withdrawnEnd, add4, h, true);
   const unreach = block.unreach;
   if (unreach !== undefined && unreach.known && unreach.end > unreach.start) {
     const ap = addPathFor(ctx, unreach.afi, unreach.safi);
-    if (unreach.afi === 1 && h.withdraw4 !== undefined) walk4(b, unreach.start, unreach.end, ap, h.withdraw4.bind(h));
-    else if (unreach.afi === 2 && h.withdraw6 !== undefined) walk6(b, unreach.start, unreach.end, ap, h.withdraw6.bind(h));
+    if (unreach.afi === 1 && h.withdraw4 !== undefined) walk4(b, unreach.start, unreach.end, ap, h, true);
+    else if (unreach.afi === 2 && h.withdraw6 !== undefined) walk6(b, unreach.start, unreach.end, ap, h, true);
   }
   const reach = block.reach;
   const announces = hasNlri || (reach !== undefined && reach.known && reach.end > reach.start);
@@ -112,13 +113,13 @@ export function scanUpdate(b: Uint8Array, ctx: CodecContext, h: UpdateHandler): 
       mpReachAt: block.mpReachAt, mpReachNlriStart: reach?.start ?? -1, mpUnreachAt: block.mpUnreachAt,
     });
   }
-  const on4 = asWithdraw ? h.withdraw4 : h.announce4;
-  const on6 = asWithdraw ? h.withdraw6 : h.announce6;
-  if (hasNlri && on4 !== undefined) walk4(b, l.nlriStart, l.nlriEnd, add4, on4.bind(h));
+  const want4 = asWithdraw ? h.withdraw4 !== undefined : h.announce4 !== undefined;
+  const want6 = asWithdraw ? h.withdraw6 !== undefined : h.announce6 !== undefined;
+  if (hasNlri && want4) walk4(b, l.nlriStart, l.nlriEnd, add4, h, asWithdraw);
   if (reach !== undefined && reach.known && reach.end > reach.start) {
     const ap = addPathFor(ctx, reach.afi, reach.safi);
-    if (reach.afi === 1 && on4 !== undefined) walk4(b, reach.start, reach.end, ap, on4.bind(h));
-    else if (reach.afi === 2 && on6 !== undefined) walk6(b, reach.start, reach.end, ap, on6.bind(h));
+    if (reach.afi === 1 && want4) walk4(b, reach.start, reach.end, ap, h, asWithdraw);
+    else if (reach.afi === 2 && want6) walk6(b, reach.start, reach.end, ap, h, asWithdraw);
   }
   if (error !== undefined) return { error };
   if (l.withdrawnEnd === l.withdrawnStart && !hasNlri) {
@@ -135,26 +136,29 @@ export function scanUpdate(b: Uint8Array, ctx: CodecContext, h: UpdateHandler): 
  * without MP_REACH_NLRI's prefixes (its AFI/SAFI/next hop stay). Two UPDATEs with the same key carry the same set.
  */
 export function attributeKey(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo): string {
-  let key = '';
-  const add = (s: number, e: number): void => {
-    for (let i = s; i < e; i += 4096) {
-      key += String.fromCharCode.apply(null, b.subarray(i, Math.min(e, i + 4096)) as unknown as number[]);
-    }
-  };
-  const cuts: [number, number][] = [];
+  // Ranges left out: [r0, r1) and [r2, r3) inside MP_REACH_NLRI, [u0, u1) the whole MP_UNREACH_NLRI.
+  let r0 = -1;
+  let r1 = -1;
+  let r2 = -1;
+  let r3 = -1;
   if (info.mpReachAt[0] >= 0) {
-    const [s] = info.mpReachAt;
+    const s = info.mpReachAt[0];
     const hdr = (b[s] & 0x10) !== 0 ? 4 : 3;
     // Keep flags and code, drop the length (it counts the prefixes), keep AFI..reserved, drop the prefixes.
-    cuts.push([s + 2, s + hdr], [info.mpReachNlriStart >= 0 ? info.mpReachNlriStart : info.mpReachAt[1], info.mpReachAt[1]]);
+    r0 = s + 2;
+    r1 = s + hdr;
+    r2 = info.mpReachNlriStart >= 0 ? info.mpReachNlriStart : info.mpReachAt[1];
+    r3 = info.mpReachAt[1];
   }
-  if (info.mpUnreachAt[0] >= 0) cuts.push([info.mpUnreachAt[0], info.mpUnreachAt[1]]);
-  cuts.sort((x, y) => x[0] - y[0]);
-  let p = start;
-  for (const [s, e] of cuts) {
-    add(p, s);
-    p = e;
+  const u0 = info.mpUnreachAt[0];
+  const u1 = info.mpUnreachAt[1];
+  let key = '';
+  let i = start;
+  while (i < end) {
+    if (i === r0) i = r1;
+    else if (i === r2 && r3 > r2) i = r3;
+    else if (i === u0) i = u1;
+    else key += String.fromCharCode(b[i++]);
   }
-  add(p, end);
   return key;
 }

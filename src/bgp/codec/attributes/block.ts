@@ -41,7 +41,10 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
   hasNlri: boolean, lazyNlri = false): AttributeBlock {
   const attributes: PathAttribute[] = [];
   const errors = new Collector();
-  const seen = new Uint8Array(256);
+  // Codes seen so far: a bitmask for 0..63 (every code the table knows), a list beyond (rare).
+  let seenLo = 0;
+  let seenHi = 0;
+  let seenRest: number[] | undefined;
   const env: DecodeEnv = { ctx, lazyNlri };
   let mpReachAt: [number, number] = [-1, -1];
   let mpUnreachAt: [number, number] = [-1, -1];
@@ -67,25 +70,35 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
       break;
     }
     const at = i;
-    const whole = (): Uint8Array => copy(b, at, ve);
     i = ve;
-    if (seen[code] !== 0) {
+    let dup: boolean;
+    if (code < 32) {
+      dup = (seenLo & (1 << code)) !== 0;
+      seenLo |= 1 << code;
+    } else if (code < 64) {
+      dup = (seenHi & (1 << (code - 32))) !== 0;
+      seenHi |= 1 << (code - 32);
+    } else {
+      seenRest ??= [];
+      dup = seenRest.includes(code);
+      if (!dup) seenRest.push(code);
+    }
+    if (dup) {
       if (code === 14 || code === 15) {
         errors.make(`${code === 14 ? 'MP_REACH_NLRI' : 'MP_UNREACH_NLRI'} appears twice`,
-          UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, 'session-reset', whole());
+          UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, 'session-reset', copy(b, at, ve));
       } else {
         errors.make(`attribute ${code} appears twice; later ones discarded`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
-          'attribute-discard', whole());
+          'attribute-discard', copy(b, at, ve));
       }
       continue;
     }
-    seen[code] = 1;
     if (code === 14) mpReachAt = [vs - hdr, ve];
     else if (code === 15) mpUnreachAt = [vs - hdr, ve];
     const row = ROWS_BY_CODE[code];
     if (row === undefined) {
       if ((flags & AttrFlag.OPTIONAL) === 0) {
-        errors.make(`unrecognized well-known attribute ${code}`, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN, 'session-reset', whole());
+        errors.make(`unrecognized well-known attribute ${code}`, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN, 'session-reset', copy(b, at, ve));
       } else if ((flags & AttrFlag.TRANSITIVE) !== 0) {
         attributes.push({ type: 'unknown', code, flags: flags & 0xf0, value: copy(b, vs, ve) });
       }
@@ -94,7 +107,7 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
     }
     if ((flags & (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) !== row.flags) {
       errors.make(`${row.name} flags 0x${flags.toString(16)} conflict with the expected 0x${row.flags.toString(16)}`,
-        UpdateSubcode.ATTRIBUTE_FLAGS, row.action, whole());
+        UpdateSubcode.ATTRIBUTE_FLAGS, row.action, copy(b, at, ve));
       continue;
     }
     try {
@@ -103,23 +116,22 @@ export function decodeAttributeBlock(b: Uint8Array, start: number, end: number, 
     } catch (err) {
       if (!(err instanceof BgpCodecError)) throw err;
       errors.add({ code: err.code, subcode: err.subcode, action: TAKES_ROW_ACTION.has(err) ? row.action : err.action,
-        data: whole(), message: err.message });
+        data: copy(b, at, ve), message: err.message });
     }
   }
   // RFC 7606 §3 d: missing well-known mandatory attributes matter only when there is something to announce.
-  if (hasNlri || seen[14] !== 0) {
-    const missing = [1, 2, ...(hasNlri ? [3] : [])].find((c) => seen[c] === 0);
-    if (missing !== undefined) {
+  if (hasNlri || (seenLo & (1 << 14)) !== 0) {
+    const missing = (seenLo & 2) === 0 ? 1 : (seenLo & 4) === 0 ? 2 : hasNlri && (seenLo & 8) === 0 ? 3 : 0;
+    if (missing !== 0) {
       errors.make(`missing well-known attribute ${ROWS_BY_CODE[missing]?.name ?? missing}`,
         UpdateSubcode.MISSING_WELL_KNOWN, 'treat-as-withdraw', Uint8Array.of(missing));
     }
   }
-  return {
-    attributes, mpReachAt, mpUnreachAt,
-    ...(errors.error === undefined ? {} : { error: errors.error }),
-    ...(env.reach === undefined ? {} : { reach: env.reach }),
-    ...(env.unreach === undefined ? {} : { unreach: env.unreach }),
-  };
+  const out: { -readonly [K in keyof AttributeBlock]: AttributeBlock[K] } = { attributes, mpReachAt, mpUnreachAt };
+  if (errors.error !== undefined) out.error = errors.error;
+  if (env.reach !== undefined) out.reach = env.reach;
+  if (env.unreach !== undefined) out.unreach = env.unreach;
+  return out;
 }
 
 function rowFor(type: KnownAttributeType): AttributeRow<KnownAttributeType> {
