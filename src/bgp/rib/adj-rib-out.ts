@@ -42,7 +42,7 @@ export interface Exporter {
 export class AdjRibOut {
   private readonly sent: [KeyIndex<PrefixKey>, KeyIndex<PrefixKey>];
   private readonly sentPaths: [Map<PrefixKey, Map<number, number>>, Map<PrefixKey, Map<number, number>>];
-  private readonly dirty: [Set<PrefixKey>, Set<PrefixKey>] = [new Set(), new Set()];
+  private dirty: [KeyIndex<PrefixKey>, KeyIndex<PrefixKey>] = [newKeyIndex('ipv4'), newKeyIndex('ipv6')];
   private readonly eorPending: [boolean, boolean];
   private readonly resend: [boolean, boolean] = [false, false];
   private nextAnnounceAt = 0;
@@ -71,7 +71,13 @@ export class AdjRibOut {
   }
 
   markDirty(family: Family, key: PrefixKey): void {
-    this.dirty[familyIndex(family)].add(key);
+    this.dirty[familyIndex(family)].set(key, 0);
+  }
+
+  /** Whether anything is advertised for the prefix (any path id). */
+  hasSent(family: Family, key: PrefixKey): boolean {
+    const i = familyIndex(family);
+    return this.addPath[i] ? this.sentPaths[i].has(key) : this.sent[i].get(key) >= 0;
   }
 
   /** Route refresh from the peer (RFC 2918): everything advertised is sent again. */
@@ -83,8 +89,9 @@ export class AdjRibOut {
   /** Queues every advertised prefix of a family for re-evaluation (export policy changed). */
   markSent(family: Family): void {
     const i = familyIndex(family);
-    if (this.addPath[i]) for (const k of this.sentPaths[i].keys()) this.dirty[i].add(k);
-    else this.sent[i].forEach((k) => this.dirty[i].add(k));
+    const dirty = this.dirty[i];
+    if (this.addPath[i]) for (const k of this.sentPaths[i].keys()) dirty.set(k, 0);
+    else this.sent[i].forEach((k) => dirty.set(k, 0));
   }
 
   /** Releases every set held (the session is gone). */
@@ -139,10 +146,10 @@ export class AdjRibOut {
     return { plans, nextAt: waiting ? this.nextAnnounceAt : undefined };
   }
 
-  private diffBest(family: Family, i: 0 | 1, dirty: Set<PrefixKey>, blocked: boolean, ex: Exporter): Diff {
+  private diffBest(family: Family, i: 0 | 1, dirty: KeyIndex<PrefixKey>, blocked: boolean, ex: Exporter): Diff {
     const sent = this.sent[i];
-    const d = new Diff(false);
-    for (const key of dirty) {
+    const d = new Diff(false, family);
+    dirty.forEach((key) => {
       const want = ex.best(family, key);
       const had = sent.get(key);
       if (want === null) {
@@ -152,23 +159,23 @@ export class AdjRibOut {
           this.attrs.release(had);
           this.count--;
         }
-        continue;
+        return;
       }
-      if (want.id === had && !this.resend[i]) continue;
-      if (blocked) { d.held.add(key); continue; }
+      if (want.id === had && !this.resend[i]) return;
+      if (blocked) { d.held.set(key, 0); return; }
       this.attrs.ref(want.id);
       sent.set(key, want.id);
       if (had >= 0) this.attrs.release(had);
       else this.count++;
       d.add(want, key, 0);
-    }
+    });
     return d;
   }
 
-  private diffPaths(family: Family, i: 0 | 1, dirty: Set<PrefixKey>, blocked: boolean, ex: Exporter): Diff {
+  private diffPaths(family: Family, i: 0 | 1, dirty: KeyIndex<PrefixKey>, blocked: boolean, ex: Exporter): Diff {
     const table = this.sentPaths[i];
-    const d = new Diff(true);
-    for (const key of dirty) {
+    const d = new Diff(true, family);
+    dirty.forEach((key) => {
       const want = ex.paths(family, key);
       let had = table.get(key);
       if (had !== undefined) {
@@ -186,7 +193,7 @@ export class AdjRibOut {
         const set = want.sets[k]!;
         const prev = had?.get(pid);
         if (prev === set.id && !this.resend[i]) continue;
-        if (blocked) { d.held.add(key); continue; }
+        if (blocked) { d.held.set(key, 0); continue; }
         if (had === undefined) { had = new Map(); table.set(key, had); }
         this.attrs.ref(set.id);
         had.set(pid, set.id);
@@ -195,7 +202,7 @@ export class AdjRibOut {
         d.add(set, key, pid);
       }
       if (had !== undefined && had.size === 0) table.delete(key);
-    }
+    });
     return d;
   }
 }
@@ -203,10 +210,11 @@ export class AdjRibOut {
 class Diff {
   readonly withdrawn: PrefixKey[] = [];
   readonly withdrawIds: number[] | undefined;
-  readonly held = new Set<PrefixKey>();
+  readonly held: KeyIndex<PrefixKey>;
   readonly groups = new Map<number, { attrs: AttrSet; nlri: PrefixKey[]; ids: number[] | undefined }>();
-  constructor(private readonly withIds: boolean) {
+  constructor(private readonly withIds: boolean, family: Family) {
     this.withdrawIds = withIds ? [] : undefined;
+    this.held = newKeyIndex(family);
   }
   add(attrs: AttrSet, key: PrefixKey, pathId: number): void {
     let g = this.groups.get(attrs.id);

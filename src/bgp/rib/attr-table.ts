@@ -191,6 +191,11 @@ export class AttrTable {
     this.live--;
   }
 
+  /** Upper bound of ids in use (for id-indexed side tables). */
+  get capacity(): number {
+    return this.sets.length;
+  }
+
   get(id: number): AttrSet {
     const s = this.sets[id];
     if (s === undefined) throw new Error(`AttrTable: no set ${id}`);

@@ -403,7 +403,13 @@ export class Rib {
         t.dflags[d]! &= ~DF_DIRTY;
         const key = t.keys[d]!;
         if (collect) changes.push(this.describe(t, d, key, false));
-        for (const p of outs) p.out!.markDirty(family, key);
+        const b = t.best[d]!;
+        const from = b >= 0 ? this.routes.peer[b]! : -1;
+        for (const p of outs) {
+          // Its own best path is never sent back to a peer: skip unless something is to be withdrawn.
+          if (from === p.id && !p.out!.addPath[fi] && !p.out!.hasSent(family, key)) continue;
+          p.out!.markDirty(family, key);
+        }
         if (t.head[d]! < 0) t.release(d);
       }
     }
@@ -681,34 +687,45 @@ export class Rib {
   }
 
   private exporterFor(target: Peer): Exporter {
-    const rewritten = new Map<number, AttrSet | null>();
-    const final = new Map<string, AttrSet | null>();
+    // Memo tables indexed by attribute-set id (no per-prefix allocation): -2 unknown, -1 not exported, else set id.
+    const rewritten = new Map<number, IdMemo>();
+    const final = new Map<number, IdMemo>();
     const held: number[] = [];
     const env = this.env;
     const s = this.routes;
+    const memoFor = (m: Map<number, IdMemo>, k: number): IdMemo => {
+      let x = m.get(k);
+      if (x === undefined) m.set(k, (x = new IdMemo(this.attrs.capacity)));
+      return x;
+    };
     const exportRoute = (family: Family, key: PrefixKey, r: number): AttrSet | null => {
       const src = this.peers[s.peer[r]!]!;
       const attrId = s.attr[r]!;
-      const mk = attrId * 65536 + src.id;
-      let w = rewritten.get(mk);
-      if (w === undefined) {
+      const m1 = memoFor(rewritten, src.id);
+      let w = m1.get(attrId);
+      if (w === -2) {
         const a = this.attrs.get(attrId);
-        w = exportVerdict(src, target, a, env) === 'ok' ? this.attrs.intern(rewriteForPeer(src, target, a, family, env)) : null;
-        if (w !== null) held.push(w.id);
-        rewritten.set(mk, w);
+        if (exportVerdict(src, target, a, env) === 'ok') {
+          w = this.attrs.intern(rewriteForPeer(src, target, a, family, env)).id;
+          held.push(w);
+        } else {
+          w = -1;
+        }
+        m1.set(attrId, w);
       }
-      if (w === null) return null;
+      if (w < 0) return null;
+      const ws = this.attrs.get(w);
       const policy = target.exportPolicy;
-      const term = policy.match(key, w);
-      const fk = `${w.id}:${term}`;
-      let out = final.get(fk);
-      if (out === undefined) {
-        const res = policy.apply(term, w, this.policyContext(target, family));
-        out = res === null ? null : this.attrs.intern(res);
-        if (out !== null) held.push(out.id);
-        final.set(fk, out);
+      const term = policy.match(key, ws);
+      const m2 = memoFor(final, term);
+      let out = m2.get(w);
+      if (out === -2) {
+        const res = policy.apply(term, ws, this.policyContext(target, family));
+        out = res === null ? -1 : this.attrs.intern(res).id;
+        if (out >= 0) held.push(out);
+        m2.set(w, out);
       }
-      return out;
+      return out < 0 ? null : this.attrs.get(out);
     };
     return {
       best: (family, key) => {
@@ -741,3 +758,22 @@ export class Rib {
   }
 }
 
+
+/** attr id -> int memo, -2 when unset; grows as needed. */
+class IdMemo {
+  private v: Int32Array;
+  constructor(size: number) {
+    this.v = new Int32Array(Math.max(16, size)).fill(-2);
+  }
+  get(id: number): number {
+    return id < this.v.length ? this.v[id]! : -2;
+  }
+  set(id: number, value: number): void {
+    if (id >= this.v.length) {
+      const n = new Int32Array(Math.max(id + 1, this.v.length * 2)).fill(-2);
+      n.set(this.v);
+      this.v = n;
+    }
+    this.v[id] = value;
+  }
+}

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { PathAttributes } from '../../../src/bgp/rib/attrs.js';
 import { AS_CONFED_SEQUENCE, AS_SEQUENCE, AS_SET, makeAttrs } from '../../../src/bgp/rib/attrs.js';
-import type { Candidate, DecisionOptions, PathSource } from '../../../src/bgp/rib/decision.js';
+import type { BestReason, Candidate, DecisionOptions, PathSource } from '../../../src/bgp/rib/decision.js';
 import { DEFAULT_DECISION, STEPS, comparePaths, selectBest } from '../../../src/bgp/rib/decision.js';
 import { addressSortKey, parseIPv4 } from '../../../src/bgp/rib/ip.js';
 
@@ -25,7 +25,7 @@ interface Row {
   b: Candidate;
   o?: Partial<DecisionOptions>;
   winner: 'a' | 'b' | 'tie';
-  reason: string;
+  reason: BestReason | 'tie';
 }
 
 const rows: Row[] = [
