@@ -701,7 +701,9 @@ export class Rib {
     const exportRoute = (family: Family, key: PrefixKey, r: number): AttrSet | null => {
       const src = this.peers[s.peer[r]!]!;
       const attrId = s.attr[r]!;
-      const m1 = memoFor(rewritten, src.id);
+      // The rewrite depends on the family (next hop self is per family): memo per source peer and family.
+      const fi = familyIndex(family);
+      const m1 = memoFor(rewritten, src.id * 2 + fi);
       let w = m1.get(attrId);
       if (w === -2) {
         const a = this.attrs.get(attrId);
@@ -717,7 +719,7 @@ export class Rib {
       const ws = this.attrs.get(w);
       const policy = target.exportPolicy;
       const term = policy.match(key, ws);
-      const m2 = memoFor(final, term);
+      const m2 = memoFor(final, term * 2 + fi);
       let out = m2.get(w);
       if (out === -2) {
         const res = policy.apply(term, ws, this.policyContext(target, family));

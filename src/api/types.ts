@@ -1,0 +1,102 @@
+// The admin API's JSON: the stable contract of `rackroute status|routes|neighbor|fib -o json` and of
+// `curl --unix-socket`. Fields are only ever added.
+
+export interface SessionStatus {
+  readonly peer: string;
+  readonly asn: number;
+  readonly localAsn: number;
+  readonly state: string;
+  /** ISO time of the last state change. */
+  readonly since: string | null;
+  /** Seconds in the current state (Up/Down). */
+  readonly upDownSeconds: number;
+  readonly received: number;
+  readonly accepted: number;
+  readonly advertised: number;
+  /** The last transition's reason: what an operator reads first. */
+  readonly info: string;
+  readonly dynamic: boolean;
+  /** rack, node, mesh, or dynamic. */
+  readonly origin: string;
+}
+
+export interface StatusResponse {
+  readonly node: string;
+  readonly site: string;
+  readonly asn: number;
+  readonly routerId: string;
+  readonly sessions: readonly SessionStatus[];
+}
+
+export interface PathView {
+  readonly peer: string;
+  readonly pathId?: number;
+  readonly nextHop: string;
+  readonly asPath: string;
+  readonly origin: string;
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly communities?: readonly string[];
+  readonly largeCommunities?: readonly string[];
+  readonly best: boolean;
+  readonly multipath: boolean;
+  readonly stale: boolean;
+  /** Why the best path won (the §9.1.2 step), on the best path. */
+  readonly reason?: string;
+}
+
+export interface RouteView {
+  readonly prefix: string;
+  readonly family: 'ipv4' | 'ipv6';
+  readonly paths: readonly PathView[];
+  /** How the node forwards it: native, vxlan, ipip, local (its own pod CIDR), or none. */
+  readonly transport?: string;
+}
+
+export interface RoutesResponse {
+  readonly routes: readonly RouteView[];
+  readonly total: number;
+}
+
+export interface TimerView {
+  readonly configured: number;
+  readonly negotiated: number | null;
+  /** Seconds until it fires; null when not running. */
+  readonly remaining: number | null;
+}
+
+export interface MessageCounters {
+  readonly open: number;
+  readonly update: number;
+  readonly notification: number;
+  readonly keepalive: number;
+  readonly routeRefresh: number;
+  readonly total: number;
+}
+
+export interface NeighborDetail extends SessionStatus {
+  readonly localAddress: string | null;
+  readonly remotePort: number | null;
+  readonly routerId: string | null;
+  readonly capabilities: {
+    readonly sent: readonly unknown[];
+    readonly received: readonly unknown[];
+    readonly negotiated: unknown;
+  };
+  readonly timers: {
+    readonly holdTime: TimerView;
+    readonly keepalive: TimerView;
+    readonly connectRetry: TimerView;
+  };
+  readonly messages: { readonly sent: MessageCounters; readonly received: MessageCounters };
+  readonly lastError: { readonly reason: string; readonly at: string } | null;
+  readonly lastNotificationSent: { readonly code: number; readonly subcode: number; readonly name: string; readonly message?: string } | null;
+  readonly lastNotificationReceived: { readonly code: number; readonly subcode: number; readonly name: string; readonly message?: string } | null;
+  readonly flaps: number;
+}
+
+export interface ActionResponse {
+  readonly ok: true;
+  readonly peer: string;
+  readonly detail: string;
+}

@@ -1,0 +1,118 @@
+// Path attributes between the wire (codec objects) and the RIB's model. Done once per distinct attribute set,
+// never per prefix: ingest.ts caches the result by the attribute block's bytes.
+import {
+  AttrFlag, mergeAs4, type AsPathSegment as WireSegment, type AsPathSegmentType, type CodecContext, type PathAttribute,
+} from '../codec/index.js';
+import {
+  AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET, normalizeIp, parseIPv4, type AsPathSegment, type Family,
+  type Origin, type PathAttributes, type SegmentType,
+} from '../rib/index.js';
+
+const SEGMENT_TO_RIB: Record<AsPathSegmentType, SegmentType> = {
+  set: AS_SET, sequence: AS_SEQUENCE, 'confed-sequence': AS_CONFED_SEQUENCE, 'confed-set': AS_CONFED_SET,
+};
+const SEGMENT_TO_WIRE: Record<SegmentType, AsPathSegmentType> = {
+  1: 'set', 2: 'sequence', 3: 'confed-sequence', 4: 'confed-set',
+};
+const ORIGIN_TO_RIB = { igp: 0, egp: 1, incomplete: 2 } as const;
+const ORIGIN_TO_WIRE = ['igp', 'egp', 'incomplete'] as const;
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+function bytesToHex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+/**
+ * The RIB's attributes for the prefixes of one family in an UPDATE: the IPv4 NLRI use NEXT_HOP, MP_REACH_NLRI's
+ * prefixes use its next hop (global, plus link-local when there are two). AS4_PATH is merged on 2-octet sessions.
+ */
+export function toRibAttributes(attrs: readonly PathAttribute[], family: Family, mpReach: boolean, ctx: CodecContext): PathAttributes {
+  let origin: Origin = 2;
+  let nextHop = '';
+  let nextHopLinkLocal: string | undefined;
+  let med: number | undefined;
+  let localPref: number | undefined;
+  let atomicAggregate = false;
+  let communities: readonly number[] = [];
+  let largeCommunities: [number, number, number][] = [];
+  let extendedCommunities: Uint8Array[] = [];
+  let originatorId: number | undefined;
+  let clusterList: number[] = [];
+  let otc: number | undefined;
+  const unknown: { flags: number; code: number; value: Uint8Array }[] = [];
+  for (const a of attrs) {
+    switch (a.type) {
+      case 'origin': origin = ORIGIN_TO_RIB[a.value]; break;
+      case 'nextHop': if (!mpReach) nextHop = normalizeIp(a.value); break;
+      case 'mpReach':
+        if (mpReach) {
+          nextHop = a.value.nextHops[0] ? normalizeIp(a.value.nextHops[0]) : '';
+          if (a.value.nextHops[1]) nextHopLinkLocal = normalizeIp(a.value.nextHops[1]);
+        }
+        break;
+      case 'med': med = a.value; break;
+      case 'localPref': localPref = a.value; break;
+      case 'atomicAggregate': atomicAggregate = true; break;
+      case 'communities': communities = a.value; break;
+      case 'largeCommunities': largeCommunities = a.value.map((c) => [c.global, c.local1, c.local2]); break;
+      case 'extendedCommunities': extendedCommunities = a.value.map(hexToBytes); break;
+      case 'originatorId': originatorId = parseIPv4(a.value); break;
+      case 'clusterList': clusterList = a.value.map(parseIPv4); break;
+      case 'otc': otc = a.value; break;
+      case 'unknown': unknown.push({ flags: a.flags, code: a.code, value: a.value }); break;
+      default: break; // asPath, aggregator and their AS4 forms: below; mpUnreach: not attributes of a path
+    }
+  }
+  const merged = ctx.as4 ? undefined : mergeAs4(attrs);
+  const asPathWire = merged?.asPath ?? (attrs.find((a) => a.type === 'asPath')?.value as readonly WireSegment[] | undefined) ?? [];
+  const aggregator = merged ? merged.aggregator : (attrs.find((a) => a.type === 'aggregator')?.value as { asn: number; address: string } | undefined);
+  const asPath: AsPathSegment[] = asPathWire.map((s) => ({ type: SEGMENT_TO_RIB[s.type], asns: s.asns }));
+  void family;
+  return {
+    origin, asPath, nextHop, nextHopLinkLocal, med, localPref, atomicAggregate,
+    aggregator: aggregator ? { asn: aggregator.asn, address: aggregator.address } : undefined,
+    communities, largeCommunities, extendedCommunities, originatorId, clusterList, otc, unknown,
+  };
+}
+
+function dotted(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+const WK = AttrFlag.TRANSITIVE; // well-known: transitive, not optional
+const OPT = AttrFlag.OPTIONAL;
+const OPT_T = AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE;
+
+/**
+ * Wire attributes for sending a RIB attribute set, without NEXT_HOP / MP_REACH (added per family by the emitter).
+ * Unknown optional transitive attributes go out with the Partial bit set (RFC 4271 §5).
+ */
+export function toWireAttributes(a: PathAttributes): PathAttribute[] {
+  const out: PathAttribute[] = [
+    { type: 'origin', flags: WK, value: ORIGIN_TO_WIRE[a.origin] },
+    { type: 'asPath', flags: WK, value: a.asPath.map((s) => ({ type: SEGMENT_TO_WIRE[s.type], asns: s.asns })) },
+  ];
+  if (a.med !== undefined) out.push({ type: 'med', flags: OPT, value: a.med });
+  if (a.localPref !== undefined) out.push({ type: 'localPref', flags: WK, value: a.localPref });
+  if (a.atomicAggregate) out.push({ type: 'atomicAggregate', flags: WK, value: true });
+  if (a.aggregator) out.push({ type: 'aggregator', flags: OPT_T, value: a.aggregator });
+  if (a.communities.length) out.push({ type: 'communities', flags: OPT_T, value: a.communities });
+  if (a.originatorId !== undefined) out.push({ type: 'originatorId', flags: OPT, value: dotted(a.originatorId) });
+  if (a.clusterList.length) out.push({ type: 'clusterList', flags: OPT, value: a.clusterList.map(dotted) });
+  if (a.extendedCommunities.length) out.push({ type: 'extendedCommunities', flags: OPT_T, value: a.extendedCommunities.map(bytesToHex) });
+  if (a.largeCommunities.length) {
+    out.push({ type: 'largeCommunities', flags: OPT_T, value: a.largeCommunities.map(([g, l1, l2]) => ({ global: g, local1: l1, local2: l2 })) });
+  }
+  if (a.otc !== undefined) out.push({ type: 'otc', flags: OPT_T, value: a.otc });
+  for (const u of a.unknown) {
+    if (u.flags & AttrFlag.TRANSITIVE) out.push({ type: 'unknown', code: u.code, flags: u.flags | AttrFlag.PARTIAL, value: u.value });
+  }
+  return out;
+}
