@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import {
   BgpCodecError, BgpFramer, decode, errorJson, fromHex, makeContext, messageJson,
-  type BgpMessage, type CodecContext, type Json,
+  type BgpMessage, type CodecContext, type Json, type Nlri,
 } from '../bgp/codec/index.js';
 
 interface DecodeOptions {
@@ -44,23 +44,52 @@ function clean(o: Outcome): boolean {
 }
 
 /**
+ * How implausible a decode is: prefixes that repeat (same text and path id) or are shorter than /8 but not /0.
+ * Reading ADD-PATH path ids as prefixes (or missing them) produces exactly those.
+ */
+function implausibility(m: BgpMessage): number {
+  if (m.type !== 'UPDATE') return 0;
+  const lists: (readonly Nlri[])[] = [m.withdrawn, m.nlri];
+  for (const a of m.attributes) {
+    if (a.type === 'mpReach') lists.push(a.value.nlri);
+    if (a.type === 'mpUnreach') lists.push(a.value.withdrawn);
+  }
+  let score = 0;
+  for (const list of lists) {
+    const seen = new Set<string>();
+    for (const n of list) {
+      const key = `${n.prefix}#${n.pathId ?? ''}`;
+      if (seen.has(key)) score++;
+      seen.add(key);
+      const bits = Number(n.prefix.slice(n.prefix.indexOf('/') + 1));
+      if (bits > 0 && bits < 8) score++;
+    }
+  }
+  return score;
+}
+
+/**
  * Decodes one message. Facts not forced come from OPENs seen earlier in the input, else from the message itself:
- * the first of (4-octet AS, no ADD-PATH), (2-octet AS), (ADD-PATH) that decodes without error wins.
+ * among the contexts (4- or 2-octet AS, with or without ADD-PATH) that decode without error, the most plausible.
  */
 function decodeOne(bytes: Uint8Array, forced: Forced, learned: { as4?: boolean }): Json {
   const base = { extendedMessage: forced.extendedMessage, extendedNextHop: forced.extendedNextHop };
   const as4Choices = forced.as4 !== undefined ? [forced.as4] : learned.as4 !== undefined ? [learned.as4] : [true, false];
   const apChoices = forced.addPath !== undefined ? [forced.addPath]
-    : [{ ipv4: false, ipv6: false }, { ipv4: true, ipv6: true }];
+    : [{ ipv4: false, ipv6: false }, { ipv4: true, ipv6: true }, { ipv4: true, ipv6: false }, { ipv4: false, ipv6: true }];
   let first: Outcome | undefined;
+  let best: { o: Outcome; score: number } | undefined;
   for (const addPath of apChoices) {
     for (const as4 of as4Choices) {
       const o = attempt(bytes, makeContext({ ...base, as4, addPath }));
       first ??= o;
-      if (clean(o)) return finish(o, learned);
+      if (!clean(o) || !o.ok) continue;
+      const score = implausibility(o.msg);
+      if (best === undefined || score < best.score) best = { o, score };
+      if (score === 0) return finish(o, learned);
     }
   }
-  return finish(first as Outcome, learned);
+  return finish(best?.o ?? (first as Outcome), learned);
 }
 
 function finish(o: Outcome, learned: { as4?: boolean }): Json {
