@@ -89,7 +89,7 @@ export interface NeighborDetail extends SessionStatus {
     readonly connectRetry: TimerView;
   };
   readonly messages: { readonly sent: MessageCounters; readonly received: MessageCounters };
-  readonly lastError: { readonly reason: string; readonly at: string } | null;
+  readonly lastError: { readonly reason: string; readonly at: string | null } | null;
   readonly lastNotificationSent: { readonly code: number; readonly subcode: number; readonly name: string; readonly message?: string } | null;
   readonly lastNotificationReceived: { readonly code: number; readonly subcode: number; readonly name: string; readonly message?: string } | null;
   readonly flaps: number;

@@ -5,6 +5,8 @@ import { registerLab } from './lab.js';
 import { registerDatapath } from './datapath.js';
 import { registerConfig } from './config.js';
 import { registerDecode } from './decode.js';
+import { registerAgent } from './agent.js';
+import { registerClientCommands } from './client-commands.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .description('Per-node BGP speaker for underlay networking: announces pod CIDRs to the ToRs, installs the fabric\'s routes with ECMP, falls back to VXLAN/IP-in-IP, and runs an eBPF fast path.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError();
+  registerAgent(program);
+  registerClientCommands(program);
   registerLab(program);
   registerDatapath(program);
   registerConfig(program);
