@@ -32,6 +32,7 @@ while [ "$i" -le "$count" ]; do
   ip -n "$ns" route add 169.254.1.1 dev eth0 scope link
   ip -n "$ns" route add default via 169.254.1.1 dev eth0
   sysctl -qw "net.ipv4.conf.$host.proxy_arp=1"
+  sysctl -qw "net.ipv4.neigh.$host.proxy_delay=0"
   ip link set "$host" up
   ip route add "$host4/32" dev "$host"
   if [ "$v6" != "-" ]; then

@@ -8,6 +8,7 @@ import { ConfigError, diffConfigs, formatIssue, loadSiteFile, peersOf, selectNod
 import type { NodeConfig, SiteConfig } from '../config/types.js';
 import { BgpSpeaker } from '../bgp/speaker/speaker.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { KernelRoutes } from './kernel.js';
 
 export type ShutdownMode = 'restart' | 'withdraw';
 
@@ -27,6 +28,7 @@ export class Agent {
   private site!: SiteConfig;
   private node!: NodeConfig;
   private speaker!: BgpSpeaker;
+  private kernel?: KernelRoutes;
   private readonly api = new ApiServer();
   private metricsServer?: http.Server;
   private watcher?: FSWatcher;
@@ -47,8 +49,30 @@ export class Agent {
   async start(): Promise<void> {
     const log = this.log;
     log.info('starting', { event: 'start', node: this.node.name, site: this.site.site, asn: this.node.asn, routerId: this.node.routerId });
-    this.speaker = new BgpSpeaker({ site: this.site, node: this.node, logger: log });
+    // Our routes already in the kernel mean a restart: keep them (and say so in the graceful-restart capability)
+    // until every peer has sent End-of-RIB, then remove only what is stale.
+    let restarting = false;
+    if (this.site.fib.install) {
+      this.kernel = await KernelRoutes.open(this.site.fib, log);
+      const adopted = await this.kernel.ownRoutesInKernel();
+      restarting = adopted > 0;
+      if (restarting) log.info('restarting: kernel routes kept until End-of-RIB', { event: 'restart-adopt', routes: adopted });
+      this.kernel.setOwn([...this.node.podCIDRs, ...this.node.serviceVIPs]);
+    }
+    this.speaker = new BgpSpeaker({ site: this.site, node: this.node, logger: log, restarting });
+    const kernel = this.kernel;
+    if (kernel) this.speaker.onChanges((changes) => kernel.onChanges(changes));
     this.speaker.start(peersOf(this.site, this.node));
+    if (kernel) {
+      if (!restarting) kernel.start();
+      else {
+        void this.speaker.whenConverged(this.site.bgp.gracefulRestart.restartTime * 1000).then((why) => {
+          log.info('restart: routing converged, kernel routes reconciled', { event: 'restart-converged', why });
+          this.speaker.restartComplete();
+          kernel.start();
+        });
+      }
+    }
     this.routes();
     await this.api.listen(this.socketPath);
     log.info('admin API listening', { event: 'api', socket: this.socketPath });
@@ -72,7 +96,14 @@ export class Agent {
     const metrics = createMetrics(() => this.speaker);
     this.api
       .on('GET', '/v1/status', () => this.speaker.status())
-      .on('GET', '/v1/routes', (r) => this.speaker.routes({ peer: r.query.get('peer') ?? undefined, detail: r.query.has('detail') }))
+      .on('GET', '/v1/routes', (r) => this.speaker.routes({
+        peer: r.query.get('peer') ?? undefined, detail: r.query.has('detail'),
+        transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix),
+      }))
+      .on('GET', '/v1/fib', (r) => {
+        if (!this.kernel) throw new ApiError(409, 'the kernel FIB is not managed here (fib.install is false)');
+        return this.kernel.view(r.query.has('drift'));
+      })
       .on('GET', '/v1/neighbors/:peer', (r) => this.call(() => this.speaker.neighbor(r.params.peer)))
       .on('POST', '/v1/neighbors/:peer/refresh', (r) => this.call(() => ({ ok: true, peer: r.params.peer, detail: this.speaker.refresh(r.params.peer) })))
       .on('POST', '/v1/neighbors/:peer/shutdown', async (r) => {
@@ -162,6 +193,7 @@ export class Agent {
     }
     if (diff.podCIDRs.added.length || diff.podCIDRs.removed.length || diff.serviceVIPs.added.length || diff.serviceVIPs.removed.length) {
       this.speaker.originate([...node.podCIDRs, ...node.serviceVIPs]);
+      this.kernel?.setOwn([...node.podCIDRs, ...node.serviceVIPs]);
     }
     this.log.info('reloaded', {
       event: 'reload', why,
@@ -179,6 +211,7 @@ export class Agent {
       clearTimeout(this.reloadTimer);
       for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
       await this.speaker.stop(mode);
+      await this.kernel?.stop(mode);
       await this.api.close();
       this.metricsServer?.close();
       this.log.info('stopped', { event: 'stopped', mode });

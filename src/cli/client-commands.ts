@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { apiRequest, defaultSocket } from '../api/client.js';
 import type { ActionResponse, NeighborDetail, RoutesResponse, StatusResponse } from '../api/types.js';
+import type { FibView } from '../dataplane/netlink/index.js';
 import { printTable } from './table.js';
 
 interface Common {
@@ -61,6 +62,20 @@ export function registerClientCommands(program: Command): void {
       const headers = ['', 'Prefix', 'NextHop', 'Peer', 'AS path', 'Transport'];
       printTable(opts.detail ? [...headers, 'Origin', 'LocPrf', 'MED', 'Communities', 'Reason'] : headers, rows);
       console.log(`${r.total} prefixes`);
+    });
+
+  withCommon(program.command('fib'))
+    .description('desired vs kernel routes: state per route (ok, missing, changed, extra, conflict), drift marked')
+    .option('--drift', 'only the routes that are not as desired')
+    .action(async (opts: Common & { drift?: boolean }) => {
+      const v = await apiRequest<FibView>(opts.socket, 'GET', `/v1/fib${opts.drift ? '?drift=1' : ''}`);
+      if (opts.output === 'json') return json(v);
+      const hops = (r?: { nexthops?: ReadonlyArray<{ gateway?: string; dev?: string }>; type?: string }): string =>
+        !r ? '-' : r.type && r.type !== 'unicast' ? r.type : (r.nexthops ?? []).map((h) => h.gateway ?? h.dev ?? '?').join(', ');
+      printTable(['State', 'Drift', 'Route', 'Desired', 'Kernel', 'Error'], v.rows.map((r) => [
+        r.state, r.drift ? 'DRIFT' : '', r.key, hops(r.desired), hops(r.kernel), r.error ?? '']));
+      const s = v.summary;
+      console.log(`ok ${s.ok}, missing ${s.missing}, changed ${s.changed}, extra ${s.extra}, conflict ${s.conflict}; foreign routes ${s.foreign}`);
     });
 
   withCommon(program.command('neighbor'))

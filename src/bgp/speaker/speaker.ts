@@ -37,6 +37,9 @@ interface PeerEntry {
   blocked: boolean;
   /** The session was shut down by the operator (`rackroute shutdown`). */
   adminDown: boolean;
+  /** Families negotiated in the current session, and those whose End-of-RIB has arrived. */
+  families: Family[];
+  endOfRib: Set<Family>;
 }
 
 export type ChangeListener = (changes: readonly LocRibChange[]) => void;
@@ -135,7 +138,7 @@ export class BgpSpeaker {
         forwardingPreserved: () => this.restarting,
       } : undefined,
     });
-    const entry: PeerEntry = { config, session, id, log, blocked: false, adminDown: config.shutdown };
+    const entry: PeerEntry = { config, session, id, log, blocked: false, adminDown: config.shutdown, families: [], endOfRib: new Set() };
     this.peers.set(config.address, entry);
     session.onDrain(() => {
       entry.blocked = false;
@@ -194,6 +197,8 @@ export class BgpSpeaker {
       });
       const receiveCtx: CodecContext = { ...context, addPath: { ipv4: negotiated.addPath.some((a) => a.afi === 1 && a.receive), ipv6: negotiated.addPath.some((a) => a.afi === 2 && a.receive) }, ebgp: !negotiated.ibgp };
       const sendCtx: CodecContext = { ...context, addPath: { ipv4: negotiated.addPath.some((a) => a.afi === 1 && a.send), ipv6: negotiated.addPath.some((a) => a.afi === 2 && a.send) } };
+      e.families = families;
+      e.endOfRib = new Set();
       e.ingest = new UpdateIngest(this.rib, e.id, receiveCtx);
       e.emitter = new UpdateEmitter(sendCtx);
       e.log.info('session established', { event: 'established', families, holdTime: negotiated.holdTime });
@@ -220,7 +225,11 @@ export class BgpSpeaker {
           e.log.warn('maximum prefixes exceeded', { event: 'max-prefix', limit: e.config.maxPrefix.limit });
           session.maxPrefixExceeded(e.config.maxPrefix.restartTime > 0 ? e.config.maxPrefix.restartTime : 'never');
         }
-        if (r.endOfRib) this.scheduleGr();
+        if (r.endOfRib) {
+          e.endOfRib.add(r.endOfRib);
+          this.scheduleGr();
+          this.checkConverged();
+        }
       } catch (err) {
         if (!(err instanceof BgpCodecError)) throw err;
         e.log.warn('malformed UPDATE: session reset', { event: 'update-error', action: err.action, code: err.code, subcode: err.subcode, error: err.message });
@@ -238,6 +247,39 @@ export class BgpSpeaker {
     // The session logs its own transitions (with peer, asn, state and reason).
     stateChange: () => undefined,
   };
+
+  private convergeWaiters: Array<() => void> = [];
+
+  /**
+   * True when every peer that should be up is Established and has sent End-of-RIB for each negotiated family: the
+   * RIB holds what the fabric has (what a restarted node waits for before removing stale kernel routes).
+   */
+  converged(): boolean {
+    const live = [...this.peers.values()].filter((e) => !e.adminDown);
+    return live.length > 0 && live.every((e) => e.session.state === 'Established' && e.families.length > 0 && e.families.every((f) => e.endOfRib.has(f)));
+  }
+
+  private checkConverged(): void {
+    if (!this.converged()) return;
+    // Let the RIB flush what the last End-of-RIB swept before anyone acts on it.
+    setImmediate(() => {
+      const waiters = this.convergeWaiters;
+      this.convergeWaiters = [];
+      for (const w of waiters) w();
+    });
+  }
+
+  /** Resolves 'end-of-rib' once converged(), or 'timeout' (RFC 4724's selection deferral) after timeoutMs. */
+  whenConverged(timeoutMs: number): Promise<'end-of-rib' | 'timeout'> {
+    if (this.converged()) return Promise.resolve('end-of-rib');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      this.convergeWaiters.push(() => {
+        clearTimeout(timer);
+        resolve('end-of-rib');
+      });
+    });
+  }
 
   /** Flush once per batch of socket reads: one RIB flush, then one take per peer. */
   private schedule(): void {
