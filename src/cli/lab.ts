@@ -8,6 +8,8 @@ import { fabricEstablished, fabricSessions, type FabricSession } from '../lab/fa
 import { podReachability } from '../lab/pods.js';
 import { sleep } from '../lab/sh.js';
 import { printTable } from './table.js';
+import { agentNodes, agentViews, allEstablished, podMatrix } from '../lab/agents.js';
+import { formatDuration } from './client-commands.js';
 
 export const DEFAULT_LAB = fileURLToPath(new URL('../../labs/leaf-spine.clab.yml', import.meta.url));
 
@@ -55,10 +57,34 @@ async function showLab(name: string, waitSeconds: number): Promise<boolean> {
   console.log('\nFabric BGP sessions (from vtysh in each router namespace):');
   printTable(['Router', 'Peer', 'Hostname', 'AS', 'State', 'PfxRcd'],
     sessions.map((s) => [s.router, s.peer + (s.dynamic ? ' (dynamic)' : ''), s.hostname ?? '', s.remoteAs, s.state, s.prefixesReceived]));
+  const agents = agentNodes(state);
+  let views = await agentViews(state);
+  if (agents.length > 0) {
+    progress(`waiting for the rackroute agents' sessions (${agents.length} nodes)`);
+    while (!allEstablished(views) && Date.now() < deadline) {
+      await sleep(500);
+      views = await agentViews(state);
+    }
+    await sleep(1000); // routes follow Established within a moment
+    views = await agentViews(state);
+    console.log('\nrackroute agents (rackroute status on each node):');
+    printTable(['Node', 'Peer', 'AS', 'State', 'Up/Down', 'Rcvd', 'Accepted', 'Adv', 'Info'], views.flatMap((v) => v.status
+      ? v.status.sessions.map((x) => [v.node, x.peer, x.asn, x.state, formatDuration(x.upDownSeconds), x.received, x.accepted, x.advertised, x.info])
+      : [[v.node, '-', '-', 'NO AGENT', '-', '-', '-', '-', v.error ?? '']]));
+  }
   const reach = podReachability(state);
   console.log('\nPods reaching their node (ping from each pod namespace to its node\'s underlay address):');
   printTable(['Node', 'Pod', 'Address', 'Node address', 'Reached'], reach.map((r) => [r.node, r.pod, r.podAddress, r.nodeAddress, r.ok ? 'yes' : 'NO']));
-  return fabricEstablished(sessions) && reach.every((r) => r.ok);
+  let matrixOk = true;
+  if (agents.length > 0) {
+    const matrix = podMatrix(state);
+    console.log('\nPod to pod across nodes (natively routed through the fabric):');
+    printTable(['From', 'To', 'Address', 'Reached'], matrix.map((m) => [m.from, m.to, m.address, m.ok ? 'yes' : 'NO']));
+    matrixOk = matrix.every((m) => m.ok);
+    console.log(`${matrix.filter((m) => m.ok).length} of ${matrix.length} pod pairs reached`);
+  }
+  const agentsOk = agents.length === 0 || allEstablished(views);
+  return fabricEstablished(sessions) && reach.every((r) => r.ok) && agentsOk && matrixOk;
 }
 
 export function registerLab(program: Command): void {
