@@ -12,11 +12,11 @@ test('every corpus input passes the fuzz target', (t) => {
   for (const c of corpus) t.notThrows(() => fuzz(Buffer.from(c)), Buffer.from(c).toString('hex'));
 });
 
-test('40,000 mutated inputs: only BgpCodecError, stable round trips, none slower than 100 ms', (t) => {
+test('40,000 mutated inputs: only BgpCodecError, stable round trips, none slower than 1 s (no hang)', (t) => {
   const r = runFuzzer({ ms: 60_000, seed: 20261121, maxRuns: 40_000 });
   t.is(r.executions, 40_000);
   t.deepEqual(r.failures.map((f) => `${Buffer.from(f.input).toString('hex')}\n${f.error}`), []);
-  t.true(r.slowestMs < 100, `slowest ${r.slowestMs} ms`);
+  t.true(r.slowestMs < 1000, `slowest ${r.slowestMs} ms`);
 });
 
 test('the oracle passes BgpCodecError and reports anything else (RangeError, TypeError)', (t) => {
