@@ -44,3 +44,48 @@ export function processesMentioning(needle: string): number[] {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a value other than undefined (or throws after timeoutMs). */
+export async function waitUntil<T>(what: string, timeoutMs: number, fn: () => T | undefined | Promise<T | undefined>, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface KernelRoute {
+  readonly dst: string;
+  readonly gateway?: string;
+  readonly type?: string;
+  readonly protocol?: string;
+  readonly metric?: number;
+  readonly nexthops?: ReadonlyArray<{ gateway: string; dev: string }>;
+}
+
+/** `ip -j route` of a namespace (both families), optionally only one protocol. */
+export function kernelRoutes(ns: string, proto?: string): KernelRoute[] {
+  const out: KernelRoute[] = [];
+  for (const fam of ['-4', '-6']) {
+    const args = [fam, '-j', '-n', ns, 'route', 'show', ...(proto ? ['proto', proto] : [])];
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    out.push(...(JSON.parse(r.stdout || '[]') as KernelRoute[]));
+  }
+  return out;
+}
+
+/** Runs a command inside a namespace (network only, like the lab does). */
+export function inNs(ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000): CliResult {
+  const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Packets sent and received by `ping -c N -i I` (with -q); lost = sent - received. */
+export function pingStats(output: string): { sent: number; received: number; lost: number } {
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(output);
+  const sent = m ? Number(m[1]) : 0;
+  const received = m ? Number(m[2]) : 0;
+  return { sent, received, lost: sent - received };
+}
