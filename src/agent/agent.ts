@@ -73,6 +73,13 @@ export class Agent {
         });
       }
     }
+    try {
+      const at = await this.speaker.listen();
+      if (at) log.info('listening for BGP', { event: 'listen', ...at });
+    } catch (e) {
+      // The agent can run beside another BGP daemon: dialling out still works.
+      log.error('not listening for BGP', { event: 'listen-failed', error: (e as Error).message });
+    }
     this.routes();
     await this.api.listen(this.socketPath);
     log.info('admin API listening', { event: 'api', socket: this.socketPath });

@@ -8,10 +8,11 @@ import { notificationName, type Negotiated } from '../fsm/index.js';
 import {
   formatPrefix, LOCAL_PEER, makeAttrs, parsePrefix, Rib, type Family, type LocRibChange, type PeerId, type RibPath,
 } from '../rib/index.js';
-import type { NodeConfig, PeerConfig, SiteConfig } from '../../config/types.js';
+import type { DynamicNeighborConfig, NodeConfig, PeerConfig, SiteConfig } from '../../config/types.js';
 import type { Logger } from '../../util/log.js';
 import { peerLogger } from '../../util/log.js';
 import { PeerSession } from '../session/session.js';
+import { BgpListener, type ListenRange } from '../session/listener.js';
 import type { Clock, SessionHooks, StaleInfo } from '../session/types.js';
 import type { NeighborDetail, PathView, RoutesResponse, RouteView, SessionStatus, StatusResponse } from '../../api/types.js';
 import { UpdateIngest } from './ingest.js';
@@ -40,6 +41,8 @@ interface PeerEntry {
   /** Families negotiated in the current session, and those whose End-of-RIB has arrived. */
   families: Family[];
   endOfRib: Set<Family>;
+  /** Accepted from a listen range: gone (session and routes) once its connection ends. */
+  readonly dynamic: boolean;
 }
 
 export type ChangeListener = (changes: readonly LocRibChange[]) => void;
@@ -112,7 +115,46 @@ export class BgpSpeaker {
     this.schedule();
   }
 
-  addPeer(config: PeerConfig): void {
+  /**
+   * Listens for BGP (site file `bgp.listen`): inbound connections of configured peers, and dynamic neighbours from
+   * `bgp.dynamicNeighbors` ranges. A busy port or a missing permission is reported (ListenError), not fatal.
+   */
+  async listen(): Promise<{ address: string; port: number } | undefined> {
+    const cfg = this.site.bgp.listen;
+    if (!cfg) return undefined;
+    this.listener = new BgpListener({
+      address: cfg.address,
+      port: cfg.port,
+      logger: this.log,
+      sessionFor: (address) => {
+        const e = this.peers.get(address);
+        return e && !e.dynamic ? e.session : undefined;
+      },
+      sessions: () => [...this.peers.values()].filter((e) => !e.dynamic).map((e) => e.session),
+      ranges: this.site.bgp.dynamicNeighbors,
+      createDynamic: (address, range) => this.addDynamic(address, range),
+    });
+    return this.listener.listen();
+  }
+
+  private listener?: BgpListener;
+
+  private addDynamic(address: string, range: ListenRange): PeerSession | null {
+    if (this.stopped || this.peers.has(address)) return null;
+    const r = range as DynamicNeighborConfig;
+    const config: PeerConfig = { ...r, address, family: r.family, asn: r.asn, origin: 'rack' };
+    const session = this.addPeer(config, true);
+    session.onGone(() => {
+      const e = this.peers.get(address);
+      if (e?.session !== session) return;
+      this.peers.delete(address);
+      this.rib.removePeer(e.id);
+      this.schedule();
+    });
+    return session;
+  }
+
+  addPeer(config: PeerConfig, dynamic = false): PeerSession {
     if (this.peers.has(config.address)) throw new Error(`peer ${config.address} exists`);
     const log = peerLogger(this.log, config.address, config.asn);
     const id = this.rib.addPeer({
@@ -128,6 +170,7 @@ export class BgpSpeaker {
     const gr = this.site.bgp.gracefulRestart;
     const session = new PeerSession({
       peer: config,
+      dynamic,
       local: { asn: this.node.asn, routerId: this.node.routerId, hostname: this.node.name },
       hooks: this.hooks,
       clock: this.clock,
@@ -138,13 +181,15 @@ export class BgpSpeaker {
         forwardingPreserved: () => this.restarting,
       } : undefined,
     });
-    const entry: PeerEntry = { config, session, id, log, blocked: false, adminDown: config.shutdown, families: [], endOfRib: new Set() };
+    const entry: PeerEntry = { config, session, id, log, blocked: false, adminDown: config.shutdown, families: [], endOfRib: new Set(), dynamic };
     this.peers.set(config.address, entry);
     session.onDrain(() => {
       entry.blocked = false;
       this.schedule();
     });
-    if (!config.shutdown) session.start();
+    // A dynamic session is started by the listener when it hands over the connection.
+    if (!config.shutdown && !dynamic) session.start();
+    return session;
   }
 
   async removePeer(address: string, message = 'peer removed from the site file'): Promise<void> {
@@ -255,7 +300,7 @@ export class BgpSpeaker {
    * RIB holds what the fabric has (what a restarted node waits for before removing stale kernel routes).
    */
   converged(): boolean {
-    const live = [...this.peers.values()].filter((e) => !e.adminDown);
+    const live = [...this.peers.values()].filter((e) => !e.adminDown && !e.dynamic);
     return live.length > 0 && live.every((e) => e.session.state === 'Established' && e.families.length > 0 && e.families.every((f) => e.endOfRib.has(f)));
   }
 
@@ -337,6 +382,7 @@ export class BgpSpeaker {
     }
     this.stopped = true;
     for (const t of [this.mraiTimer, this.grTimer]) if (t) this.clock.clearTimeout(t);
+    await this.listener?.close();
     await Promise.all([...this.peers.values()].map((e) => e.session.stop(mode === 'restart' ? { silent: true } : { message: message ?? 'node leaving' })));
   }
 
@@ -356,8 +402,8 @@ export class BgpSpeaker {
       accepted: stats.accepted,
       advertised: stats.advertised,
       info: e.adminDown ? 'administratively down' : s.info,
-      dynamic: false,
-      origin: e.config.origin,
+      dynamic: e.dynamic,
+      origin: e.dynamic ? 'dynamic' : e.config.origin,
     };
   }
 
