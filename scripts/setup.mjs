@@ -16,6 +16,8 @@ const DEBIAN_PACKAGES = [
   'frr', 'bird2', 'gobgpd', 'openbgpd', 'exabgp',
   'iperf3', 'tcpdump', 'tshark', 'python3-scapy',
   'clang', 'llvm', 'libbpf-dev', 'bpftool', 'containernetworking-plugins',
+  // Jazzer.js's fuzzer addon is built against Debian's libFuzzer (test/fuzz/jazzer/run.sh).
+  'cmake', 'libclang-rt-14-dev',
 ];
 
 function missingDebianPackages(pkgs) {
