@@ -35,15 +35,30 @@ enum rr_reason {
 	RR_PASS_FIB_FRAG_NEEDED = 16, // FIB: larger than the egress MTU (kernel sends ICMP / fragments)
 	RR_PASS_FIB_OTHER = 17, // FIB: another result (lwt encapsulation, no source address, ...)
 	RR_PASS_HAIRPIN = 18, // egress device is the ingress device (kernel may send an ICMP redirect)
+	/* IP-in-IP (rr_ipip.c); "pass" there means: on to the next tc filter, then the stack, unchanged */
+	RR_PASS_IPIP_NOT_TUNNELED = 19, // egress: not IP, or destination not in rr_ipip_dst: leaves unencapsulated
+	RR_PASS_IPIP_NOT_FOR_US = 20, // ingress: not IP-in-IP (protocol 4 / 41) addressed to our underlay address
+	RR_PASS_IPIP_UNKNOWN_PEER = 21, // ingress: IP-in-IP from a source that is not a known node: not decapsulated
+	RR_PASS_IPIP_FRAGMENT = 22, // ingress: fragment of an IP-in-IP packet: not decapsulated
+	RR_PASS_IPIP_MALFORMED = 23, // ingress: outer header with options, bad checksum or length, or inner header missing or of the wrong version
 
 	/* redirected by the fast path */
 	RR_FWD_REDIRECT = 64, // bpf_redirect to the egress device, MACs from the FIB lookup
 	RR_FWD_REDIRECT_PEER = 65, // bpf_redirect_peer into a local pod's namespace
 	RR_FWD_REDIRECT_NEIGH = 66, // bpf_redirect_neigh: the kernel resolves the next hop's MAC
+	/* IP-in-IP (rr_ipip.c): rewritten by the fast path, then sent on */
+	RR_FWD_IPIP_ENCAP = 67, // encapsulated; MACs of the outer next hop from the FIB lookup
+	RR_FWD_IPIP_ENCAP_NEIGH = 68, // encapsulated; bpf_redirect_neigh resolves the outer next hop's MAC
+	RR_FWD_IPIP_ENCAP_KEEP_L2 = 69, // encapsulated; outer FIB lookup failed: the kernel's L2 header (inner route's next hop) kept
+	RR_FWD_IPIP_DECAP = 70, // decapsulated: the inner packet goes on to the next filter and the stack
 
 	/* dropped */
 	RR_DROP_WRITE = 128, // packet rewrite failed after the forwarding decision
 	RR_DROP_REDIRECT = 129, // redirect helper refused the target
+	RR_DROP_IPIP_TOO_BIG = 130, // larger than the underlay MTU once encapsulated (the route to the pod CIDR lacks mtu = underlay - 20)
+	RR_DROP_IPIP_ENCAP = 131, // bpf_skb_adjust_room or the header write failed while encapsulating
+	RR_DROP_IPIP_DECAP = 132, // bpf_skb_adjust_room or the header write failed while decapsulating
+	RR_DROP_IPIP_ECN = 133, // outer header marked CE over a not-ECT inner packet (RFC 6040 says drop)
 
 	RR_REASON_MAX = 256, // size of the counters map, not a reason
 };

@@ -41,16 +41,42 @@ export enum Reason {
   PASS_FIB_OTHER = 17,
   /** egress device is the ingress device (kernel may send an ICMP redirect) */
   PASS_HAIRPIN = 18,
+  /** egress: not IP, or destination not in rr_ipip_dst: leaves unencapsulated */
+  PASS_IPIP_NOT_TUNNELED = 19,
+  /** ingress: not IP-in-IP (protocol 4 / 41) addressed to our underlay address */
+  PASS_IPIP_NOT_FOR_US = 20,
+  /** ingress: IP-in-IP from a source that is not a known node: not decapsulated */
+  PASS_IPIP_UNKNOWN_PEER = 21,
+  /** ingress: fragment of an IP-in-IP packet: not decapsulated */
+  PASS_IPIP_FRAGMENT = 22,
+  /** ingress: outer header with options, bad checksum or length, or inner header missing or of the wrong version */
+  PASS_IPIP_MALFORMED = 23,
   /** bpf_redirect to the egress device, MACs from the FIB lookup */
   FWD_REDIRECT = 64,
   /** bpf_redirect_peer into a local pod's namespace */
   FWD_REDIRECT_PEER = 65,
   /** bpf_redirect_neigh: the kernel resolves the next hop's MAC */
   FWD_REDIRECT_NEIGH = 66,
+  /** encapsulated; MACs of the outer next hop from the FIB lookup */
+  FWD_IPIP_ENCAP = 67,
+  /** encapsulated; bpf_redirect_neigh resolves the outer next hop's MAC */
+  FWD_IPIP_ENCAP_NEIGH = 68,
+  /** encapsulated; outer FIB lookup failed: the kernel's L2 header (inner route's next hop) kept */
+  FWD_IPIP_ENCAP_KEEP_L2 = 69,
+  /** decapsulated: the inner packet goes on to the next filter and the stack */
+  FWD_IPIP_DECAP = 70,
   /** packet rewrite failed after the forwarding decision */
   DROP_WRITE = 128,
   /** redirect helper refused the target */
   DROP_REDIRECT = 129,
+  /** larger than the underlay MTU once encapsulated (the route to the pod CIDR lacks mtu = underlay - 20) */
+  DROP_IPIP_TOO_BIG = 130,
+  /** bpf_skb_adjust_room or the header write failed while encapsulating */
+  DROP_IPIP_ENCAP = 131,
+  /** bpf_skb_adjust_room or the header write failed while decapsulating */
+  DROP_IPIP_DECAP = 132,
+  /** outer header marked CE over a not-ECT inner packet (RFC 6040 says drop) */
+  DROP_IPIP_ECN = 133,
 }
 
 export type ReasonKind = 'unspec' | 'pass' | 'redirect' | 'drop';
@@ -86,9 +112,22 @@ export const REASONS: readonly ReasonInfo[] = [
   { id: Reason.PASS_FIB_FRAG_NEEDED, label: 'pass_fib_frag_needed', kind: 'pass', description: 'FIB: larger than the egress MTU (kernel sends ICMP / fragments)' },
   { id: Reason.PASS_FIB_OTHER, label: 'pass_fib_other', kind: 'pass', description: 'FIB: another result (lwt encapsulation, no source address, ...)' },
   { id: Reason.PASS_HAIRPIN, label: 'pass_hairpin', kind: 'pass', description: 'egress device is the ingress device (kernel may send an ICMP redirect)' },
+  { id: Reason.PASS_IPIP_NOT_TUNNELED, label: 'pass_ipip_not_tunneled', kind: 'pass', description: 'egress: not IP, or destination not in rr_ipip_dst: leaves unencapsulated' },
+  { id: Reason.PASS_IPIP_NOT_FOR_US, label: 'pass_ipip_not_for_us', kind: 'pass', description: 'ingress: not IP-in-IP (protocol 4 / 41) addressed to our underlay address' },
+  { id: Reason.PASS_IPIP_UNKNOWN_PEER, label: 'pass_ipip_unknown_peer', kind: 'pass', description: 'ingress: IP-in-IP from a source that is not a known node: not decapsulated' },
+  { id: Reason.PASS_IPIP_FRAGMENT, label: 'pass_ipip_fragment', kind: 'pass', description: 'ingress: fragment of an IP-in-IP packet: not decapsulated' },
+  { id: Reason.PASS_IPIP_MALFORMED, label: 'pass_ipip_malformed', kind: 'pass', description: 'ingress: outer header with options, bad checksum or length, or inner header missing or of the wrong version' },
   { id: Reason.FWD_REDIRECT, label: 'fwd_redirect', kind: 'redirect', description: 'bpf_redirect to the egress device, MACs from the FIB lookup' },
   { id: Reason.FWD_REDIRECT_PEER, label: 'fwd_redirect_peer', kind: 'redirect', description: 'bpf_redirect_peer into a local pod\'s namespace' },
   { id: Reason.FWD_REDIRECT_NEIGH, label: 'fwd_redirect_neigh', kind: 'redirect', description: 'bpf_redirect_neigh: the kernel resolves the next hop\'s MAC' },
+  { id: Reason.FWD_IPIP_ENCAP, label: 'fwd_ipip_encap', kind: 'redirect', description: 'encapsulated; MACs of the outer next hop from the FIB lookup' },
+  { id: Reason.FWD_IPIP_ENCAP_NEIGH, label: 'fwd_ipip_encap_neigh', kind: 'redirect', description: 'encapsulated; bpf_redirect_neigh resolves the outer next hop\'s MAC' },
+  { id: Reason.FWD_IPIP_ENCAP_KEEP_L2, label: 'fwd_ipip_encap_keep_l2', kind: 'redirect', description: 'encapsulated; outer FIB lookup failed: the kernel\'s L2 header (inner route\'s next hop) kept' },
+  { id: Reason.FWD_IPIP_DECAP, label: 'fwd_ipip_decap', kind: 'redirect', description: 'decapsulated: the inner packet goes on to the next filter and the stack' },
   { id: Reason.DROP_WRITE, label: 'drop_write', kind: 'drop', description: 'packet rewrite failed after the forwarding decision' },
   { id: Reason.DROP_REDIRECT, label: 'drop_redirect', kind: 'drop', description: 'redirect helper refused the target' },
+  { id: Reason.DROP_IPIP_TOO_BIG, label: 'drop_ipip_too_big', kind: 'drop', description: 'larger than the underlay MTU once encapsulated (the route to the pod CIDR lacks mtu = underlay - 20)' },
+  { id: Reason.DROP_IPIP_ENCAP, label: 'drop_ipip_encap', kind: 'drop', description: 'bpf_skb_adjust_room or the header write failed while encapsulating' },
+  { id: Reason.DROP_IPIP_DECAP, label: 'drop_ipip_decap', kind: 'drop', description: 'bpf_skb_adjust_room or the header write failed while decapsulating' },
+  { id: Reason.DROP_IPIP_ECN, label: 'drop_ipip_ecn', kind: 'drop', description: 'outer header marked CE over a not-ECT inner packet (RFC 6040 says drop)' },
 ];
