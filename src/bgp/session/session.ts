@@ -13,7 +13,7 @@ import { checkTypeLength } from '../codec/header.js';
 import {
   fsmConfig, initialState, nextDeadline, resolveCollision, step,
   type Direction, type FsmAction, type FsmConfig, type FsmEvent, type FsmState, type Negotiated, type Notification,
-  type StateName, type StopSubcode,
+  type StateName, type StopSubcode, type EstablishedState, type OpenMessage as FsmOpen,
 } from '../fsm/index.js';
 import { peerLogger, type Logger } from '../../util/log.js';
 import { systemClock } from './clock.js';
@@ -37,6 +37,9 @@ const KEEPALIVE = encode({ type: 'KEEPALIVE' });
 const CLOSE_GRACE_MS = 3000;
 
 let nextConnectionId = 1;
+
+/** See peerRestarted(): how long after Established a second OPEN with the R bit is taken for a collision. */
+const RESTART_GUARD_MS = 10_000;
 
 /** One TCP connection (or the lack of one) with its own FSM. */
 interface Conn {
@@ -98,6 +101,7 @@ export class PeerSession {
   private readonly goneCallbacks: ((s: PeerSession) => void)[] = [];
   private goneReported = false;
   private everConnected = false;
+  private started = false;
   private readonly sent: MessageCounts = emptyCounts();
   private readonly received: MessageCounts = emptyCounts();
   private lastSent: NotificationRecord | null = null;
@@ -146,6 +150,7 @@ export class PeerSession {
 
   /** ManualStart, or ManualStart with passive TCP establishment for passive and dynamic peers. */
   start(): void {
+    this.started = true;
     this.config = this.buildConfig();
     const passive = this.peer.passive || this.dynamic;
     this.enqueue(this.main, { kind: passive ? 'manual-start-passive' : 'manual-start' });
@@ -225,6 +230,7 @@ export class PeerSession {
    */
   accept(socket: SessionSocket): boolean {
     const main = this.main;
+    if (!this.started) return this.refuse(socket, 'not started');
     if (main.fsm.name === 'Idle') {
       if (main.fsm.adminDown || (this.dynamic && this.everConnected)) return this.refuse(socket, 'administratively down');
       // Waiting for an automatic restart: the peer's connection is a fine reason to start now.
@@ -620,7 +626,7 @@ export class PeerSession {
     if (s.name !== 'OpenConfirm' || c.direction === null) return;
     for (const other of this.conns) {
       if (other === c || other.fsm.name === 'Idle' || other.direction === null) continue;
-      if (other.fsm.name === 'Established' && s.peerOpen.capabilities.gracefulRestart?.restarting === true) {
+      if (other.fsm.name === 'Established' && this.peerRestarted(s.peerOpen, other.fsm)) {
         // RFC 4724 §4.2: the peer restarted; the old connection is gone even if TCP has not noticed.
         this.enqueue(other, { kind: 'tcp-connection-fails', detail: 'peer restarted' });
         continue;
@@ -640,6 +646,17 @@ export class PeerSession {
       this.log?.info('connection collision', { decision: d.reason, dumped: loser.direction });
       this.enqueue(loser, { kind: 'open-collision-dump' });
     }
+  }
+
+  /**
+   * A new OPEN with the R bit while a session is Established means the peer restarted, unless the Established
+   * session itself came up moments ago from an OPEN with the R bit: FRR sets R on every OPEN for a while after
+   * it starts, and a collision race must not tear down the session that just won.
+   */
+  private peerRestarted(arriving: FsmOpen, existing: EstablishedState): boolean {
+    if (arriving.capabilities.gracefulRestart?.restarting !== true) return false;
+    const sameEpoch = existing.peerOpen.capabilities.gracefulRestart?.restarting === true;
+    return !(sameEpoch && this.clock.now() - existing.establishedAt < RESTART_GUARD_MS);
   }
 
   /** Drop finished extra connections; when the session's FSM is down and another connection lives, it takes over. */
