@@ -2,9 +2,9 @@
 // one ToR's FRR stops, pod traffic keeps flowing over the other. The loss window is measured and printed.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { inNs, kernelRoutes, lab, pingStats, rackroute, requireRoot, sleep, waitUntil } from './helpers.js';
+import { inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
 import { labStatus, type LabStatus } from '../../src/lab/runner.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import type { LabState } from '../../src/lab/state.js';
 
 const NAME = 't-dual';
 const FILE = lab('dual-homed');
@@ -12,16 +12,10 @@ let state: LabState;
 const ns = (node: string): string => state.nodes[node].ns;
 
 test.before(() => {
-  requireRoot();
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-  const up = rackroute(['lab', 'up', '--name', NAME, FILE]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, FILE);
 });
 
-test.after.always(() => {
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-});
+test.after.always(() => labDownQuietly(NAME, FILE));
 
 const gateways = (node: string, dst: string): string[] => {
   const r = kernelRoutes(ns(node), 'rackroute').find((x) => x.dst === dst);

@@ -2,6 +2,7 @@
 // (--name) so it never meets a developer's `npm run lab`, and tears it down even when it fails.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readState as readLabState } from '../../src/lab/state.js';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -88,4 +89,22 @@ export function pingStats(output: string): { sent: number; received: number; los
   const sent = m ? Number(m[1]) : 0;
   const received = m ? Number(m[2]) : 0;
   return { sent, received, lost: sent - received };
+}
+
+/**
+ * Brings a lab up under a test's own name (tearing down leftovers of an earlier failed run first) and returns its
+ * state. Pair it with `labDownQuietly` in test.after.always.
+ */
+export function labUp(name: string, file: string): import('../../src/lab/state.js').LabState {
+  requireRoot();
+  labDownQuietly(name, file);
+  const up = rackroute(['lab', 'up', '--name', name, file]);
+  if (up.status !== 0) throw new Error(`lab up ${name}: ${up.stderr}`);
+  const state = readLabState(name);
+  if (!state) throw new Error(`lab up ${name}: no state file`);
+  return state;
+}
+
+export function labDownQuietly(name: string, file: string): void {
+  rackroute(['lab', 'down', '--name', name, file]);
 }

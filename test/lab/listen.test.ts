@@ -3,8 +3,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLI, rackroute, requireRoot, waitUntil } from './helpers.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import { CLI, labDownQuietly, labUp, waitUntil } from './helpers.js';
+import type { LabState } from '../../src/lab/state.js';
 import { vtysh } from '../../src/lab/daemons.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
@@ -14,16 +14,10 @@ const NAME = 't-listen';
 let state: LabState;
 
 test.before(() => {
-  requireRoot();
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-  const up = rackroute(['lab', 'up', '--name', NAME, FILE]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, FILE);
 });
 
-test.after.always(() => {
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-});
+test.after.always(() => labDownQuietly(NAME, FILE));
 
 test.serial('a router dialling in is accepted as a dynamic neighbour; routes flow both ways', async (t) => {
   const sock = state.nodes.node1.control as string;

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import {
-  CLI, inNs, kernelRoutes, lab, pingStats, rackroute, requireRoot, sleep, waitUntil, type KernelRoute,
+  CLI, inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil, type KernelRoute,
 } from './helpers.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
 
@@ -24,19 +24,13 @@ const ns = (node: string): string => state.nodes[node].ns;
 const pod = (node: string, n = 1): string => `${ns(node)}-pod${n}`;
 
 test.before(async () => {
-  requireRoot();
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-  const up = rackroute(['lab', 'up', '--name', NAME, FILE]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, FILE);
   // Every node has the other three nodes' pod CIDRs (IPv4 and IPv6) in its kernel FIB.
   await waitUntil('every node to install the other nodes\' pod CIDRs', 60_000, () =>
     site.nodes.every((n) => kernelRoutes(ns(n.name), 'rackroute').filter((r) => r.type !== 'blackhole').length >= 6) ? true : undefined, 500);
 });
 
-test.after.always(() => {
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-});
+test.after.always(() => labDownQuietly(NAME, FILE));
 
 function routeTo(routes: readonly KernelRoute[], dst: string): KernelRoute | undefined {
   return routes.find((r) => r.dst === dst);

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, inNs, kernelRoutes, lab, rackroute, requireRoot, sleep, waitUntil } from './helpers.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import { CLI, inNs, kernelRoutes, lab, labDownQuietly, labUp, sleep, waitUntil } from './helpers.js';
+import type { LabState } from '../../src/lab/state.js';
 import { vtysh } from '../../src/lab/daemons.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
@@ -32,11 +32,7 @@ const torRoutes = (): Record<string, unknown> => (JSON.parse(vtysh(state.nodes.t
 const agentLog = (node: string): string => readFileSync(join(state.nodes[node].dir, 'rackroute.log'), 'utf8');
 
 test.before(async () => {
-  requireRoot();
-  rackroute(['lab', 'down', '--name', NAME, topo]);
-  const up = rackroute(['lab', 'up', topo]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, topo);
   await waitUntil('both agents Established', 30_000, async () => {
     const all = await Promise.all(['node1', 'node2'].map((n) => status(n).catch(() => undefined)));
     return all.every((s) => s?.sessions.every((x) => x.state === 'Established' && x.accepted > 0)) ? true : undefined;
@@ -44,7 +40,7 @@ test.before(async () => {
 });
 
 test.after.always(() => {
-  rackroute(['lab', 'down', '--name', NAME, topo]);
+  labDownQuietly(NAME, topo);
   rmSync(dir, { recursive: true, force: true });
 });
 
