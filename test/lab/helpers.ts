@@ -108,3 +108,15 @@ export function labUp(name: string, file: string): import('../../src/lab/state.j
 export function labDownQuietly(name: string, file: string): void {
   rackroute(['lab', 'down', '--name', name, file]);
 }
+
+/** PIDs of the rackroute agents running inside one namespace (pgrep alone would see every lab's agents). */
+export function agentPids(ns: string): number[] {
+  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number).filter((pid) => {
+    try {
+      return / agent /.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      return false;
+    }
+  });
+}

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import {
-  CLI, inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil, type KernelRoute,
+  agentPids, CLI, inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil, type KernelRoute,
 } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
@@ -109,14 +109,14 @@ test.serial('restarting the agent on an endpoint\'s node loses no packet, and th
     const before = JSON.stringify(kernelRoutes(ns(node), 'rackroute'));
     const agentPid = state.nodes[node].processes.find((p) => p.name === 'rackroute')?.pid;
     // The agent the lab started, or the one a previous round started.
-    const pids = inNs(ns(node), 'pgrep', ['-f', `rackroute.js agent .*--node ${node}`]).stdout.split('\n').filter(Boolean).map(Number);
+    const pids = agentPids(ns(node));
     t.true(pids.length === 1, `one agent on ${node} (lab pid ${agentPid}, found ${pids.join(',')})`);
     const ping = spawn('nsenter', [`--net=/run/netns/${pod('node1')}`, 'ping', '-i', '0.01', '-w', '8', '-q', '10.244.3.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     ping.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     await sleep(1000);
     process.kill(pids[0], 'SIGTERM');
-    await waitUntil('the agent to exit', 10_000, () => (inNs(ns(node), 'pgrep', ['-f', `rackroute.js agent .*--node ${node}`]).stdout.trim() === '' ? true : undefined));
+    await waitUntil('the agent to exit', 10_000, () => (agentPids(ns(node)).length === 0 ? true : undefined));
     const agent = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, process.execPath, CLI, 'agent', '--config', `${state.file.replace(/leaf-spine\.clab\.yml$/, '')}leaf-spine/site.yaml`, '--node', node, '--socket', sock], { stdio: 'ignore', detached: true });
     agent.unref();
     await waitUntil(`${node}'s new agent to be Established`, 30_000, async () => {

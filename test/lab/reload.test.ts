@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, inNs, kernelRoutes, lab, labDownQuietly, labUp, sleep, waitUntil } from './helpers.js';
+import { agentPids, CLI, kernelRoutes, lab, labDownQuietly, labUp, sleep, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { vtysh } from '../../src/lab/daemons.js';
 import { apiRequest } from '../../src/api/client.js';
@@ -75,14 +75,15 @@ test.serial('a changed site file adds a pod CIDR and a peer, then removes the pe
 
 test.serial('a bad site file is refused with file:line:column; the running config stays; SIGHUP reloads', async (t) => {
   writeFileSync(siteFile, original.replace('holdTime: 9', 'holdTime: 9\n  bogusKey: 1'));
-  const line = await waitUntil('the refused reload in the log', 15_000, () => agentLog('node1').split('\n').find((l) => l.includes('reload-failed')));
+  // The watcher may also catch the file half-written: look for the refusal that names the bad key.
+  const line = await waitUntil('the refused reload in the log', 15_000, () => agentLog('node1').split('\n').find((l) => l.includes('reload-failed') && l.includes('bogusKey')));
   const entry = JSON.parse(line) as { errors: string[] };
   t.true(entry.errors.some((e) => e.startsWith(`${siteFile}:6:3:`) && /bogusKey/.test(e)), entry.errors.join('\n'));
   const s = await status('node1');
   t.is(s.sessions[0].state, 'Established');
   writeFileSync(siteFile, original);
   await sleep(1000);
-  const pid = Number(inNs(state.nodes.node1.ns, 'pgrep', ['-f', 'rackroute.js agent .*--node node1']).stdout.trim());
+  const [pid] = agentPids(state.nodes.node1.ns);
   process.kill(pid, 'SIGHUP');
   await waitUntil('the SIGHUP reload in the log', 10_000, () => (agentLog('node1').includes('"why":"SIGHUP"') ? true : undefined));
   t.pass();
@@ -90,9 +91,9 @@ test.serial('a bad site file is refused with file:line:column; the running confi
 
 test.serial('--shutdown-mode=withdraw takes the node out: routes withdrawn, then Cease, then exit', async (t) => {
   const ns = state.nodes.node2.ns;
-  const old = Number(inNs(ns, 'pgrep', ['-f', 'rackroute.js agent .*--node node2']).stdout.trim());
+  const [old] = agentPids(ns);
   process.kill(old, 'SIGTERM');
-  await waitUntil('the old agent to exit', 10_000, () => (inNs(ns, 'pgrep', ['-f', 'rackroute.js agent .*--node node2']).stdout.trim() ? undefined : true));
+  await waitUntil('the old agent to exit', 10_000, () => (agentPids(ns).length ? undefined : true));
   const socket = join(dir, 'node2.sock');
   const agent = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, CLI, 'agent', '--config', siteFile, '--node', 'node2',
     '--socket', socket, '--shutdown-mode', 'withdraw'], { stdio: 'ignore' });
