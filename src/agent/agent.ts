@@ -2,6 +2,7 @@
 // when the file changes (keeping the last good config when the new one is bad), and stops on SIGTERM.
 import { watch, type FSWatcher } from 'node:fs';
 import http from 'node:http';
+import { basename, dirname, resolve } from 'node:path';
 import { ApiError, ApiServer, DEFAULT_SOCKET } from '../api/server.js';
 import { createMetrics } from '../api/metrics.js';
 import { ConfigError, diffConfigs, formatIssue, loadSiteFile, peersOf, selectNode } from '../config/index.js';
@@ -9,6 +10,7 @@ import type { NodeConfig, SiteConfig } from '../config/types.js';
 import { BgpSpeaker } from '../bgp/speaker/speaker.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KernelRoutes } from './kernel.js';
+import { AgentDatapath } from './datapath.js';
 
 export type ShutdownMode = 'restart' | 'withdraw';
 
@@ -29,6 +31,7 @@ export class Agent {
   private node!: NodeConfig;
   private speaker!: BgpSpeaker;
   private kernel?: KernelRoutes;
+  private datapath?: AgentDatapath; // the eBPF fast path (datapath.ts): after the kernel FIB at start, before it at stop
   private readonly api = new ApiServer();
   private metricsServer?: http.Server;
   private watcher?: FSWatcher;
@@ -58,6 +61,7 @@ export class Agent {
       restarting = adopted > 0;
       if (restarting) log.info('restarting: kernel routes kept until End-of-RIB', { event: 'restart-adopt', routes: adopted });
       this.kernel.setOwn([...this.node.podCIDRs, ...this.node.serviceVIPs]);
+      await this.kernel.setSite(this.site, this.node); // tunnels before the routes through them
     }
     this.speaker = new BgpSpeaker({ site: this.site, node: this.node, logger: log, restarting });
     const kernel = this.kernel;
@@ -80,6 +84,9 @@ export class Agent {
       // The agent can run beside another BGP daemon: dialling out still works.
       log.error('not listening for BGP', { event: 'listen-failed', error: (e as Error).message });
     }
+    // eBPF fast path: after the kernel FIB (it forwards by the FIB); never throws, errors are retried in datapath.ts.
+    this.datapath = new AgentDatapath({ site: this.site, node: this.node, logger: log });
+    await this.datapath.start();
     this.routes();
     await this.api.listen(this.socketPath);
     log.info('admin API listening', { event: 'api', socket: this.socketPath });
@@ -92,7 +99,10 @@ export class Agent {
     on('SIGTERM', () => void this.stop(this.opts.shutdownMode).then(() => process.exit(0)));
     on('SIGINT', () => void this.stop(this.opts.shutdownMode).then(() => process.exit(0)));
     if (this.opts.watch ?? true) {
-      this.watcher = watch(this.opts.configPath, () => {
+      // Watch the directory, not the file: editors replace files by rename, which a watch on the file would miss.
+      const file = basename(this.opts.configPath);
+      this.watcher = watch(dirname(resolve(this.opts.configPath)), (_event, name) => {
+        if (name !== null && name !== file) return;
         clearTimeout(this.reloadTimer);
         this.reloadTimer = setTimeout(() => this.reload('file changed'), 300);
       });
@@ -102,11 +112,12 @@ export class Agent {
   private routes(): void {
     const metrics = createMetrics(() => this.speaker);
     this.api
-      .on('GET', '/v1/status', () => this.speaker.status())
-      .on('GET', '/v1/routes', (r) => this.speaker.routes({
-        peer: r.query.get('peer') ?? undefined, detail: r.query.has('detail'),
-        transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix),
-      }))
+      .on('GET', '/v1/status', () => ({ ...this.speaker.status(), ...(this.kernel ? { transport: this.kernel.transportStatus() } : {}) }))
+      .on('GET', '/v1/routes', (r) => {
+        const peer = r.query.get('peer') ?? undefined;
+        const view = this.speaker.routes({ peer, detail: r.query.has('detail'), transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix) });
+        return this.kernel ? this.kernel.decorateRoutes(view, peer) : view;
+      })
       .on('GET', '/v1/fib', (r) => {
         if (!this.kernel) throw new ApiError(409, 'the kernel FIB is not managed here (fib.install is false)');
         return this.kernel.view(r.query.has('drift'));
@@ -123,6 +134,8 @@ export class Agent {
       .on('POST', '/v1/reload', () => ({ ok: this.reload('API'), config: this.site.file }))
       .raw('/metrics', async () => ({ type: metrics.contentType, body: await metrics.metrics() }));
     this.metricsRegistry = metrics;
+    this.api.on('GET', '/v1/datapath', () => this.datapath?.status() ?? Promise.reject(new ApiError(503, 'the datapath is not started yet')));
+    this.datapath?.registerMetrics(metrics);
   }
 
   private metricsRegistry?: ReturnType<typeof createMetrics>;
@@ -176,6 +189,8 @@ export class Agent {
     this.site = next;
     this.node = node;
     this.speaker.setConfig(next, node);
+    void this.kernel?.setSite(next, node).catch((e: Error) => this.log.error('reload: tunnels and routes not updated', { event: 'reload-kernel', error: e.message }));
+    this.datapath?.update(next, node);
     if (diff.empty) {
       this.log.info('reload: nothing changed', { event: 'reload', why });
       return true;
@@ -218,6 +233,7 @@ export class Agent {
       clearTimeout(this.reloadTimer);
       for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
       await this.speaker.stop(mode);
+      await this.datapath?.stop(mode);
       await this.kernel?.stop(mode);
       await this.api.close();
       this.metricsServer?.close();

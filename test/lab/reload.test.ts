@@ -3,7 +3,7 @@
 // And `--shutdown-mode=withdraw`: withdraw, wait, Cease, exit.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentPids, CLI, kernelRoutes, lab, labDownQuietly, labUp, sleep, waitUntil } from './helpers.js';
@@ -63,7 +63,9 @@ test.serial('a changed site file adds a pod CIDR and a peer, then removes the pe
   await waitUntil('the new pod CIDR\'s blackhole in the kernel', 10_000,
     () => (kernelRoutes(state.nodes.node1.ns, 'rackroute').some((r) => r.dst === '10.244.11.0/24' && r.type === 'blackhole') ? true : undefined));
 
-  writeFileSync(siteFile, original);
+  // Back, the way editors save: write a new file and rename it over the old one.
+  writeFileSync(`${siteFile}.tmp`, original);
+  renameSync(`${siteFile}.tmp`, siteFile);
   await waitUntil('the pod CIDR withdrawn', 20_000, () => (torRoutes()['10.244.11.0/24'] ? undefined : true));
   const back = await waitUntil('the peer removed', 10_000, async () => {
     const s = await status('node1');
