@@ -10,7 +10,6 @@ import type { NodeConfig, SiteConfig } from '../config/types.js';
 import { BgpSpeaker } from '../bgp/speaker/speaker.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KernelRoutes } from './kernel.js';
-import { AgentDatapath } from './datapath.js';
 
 export type ShutdownMode = 'restart' | 'withdraw';
 
@@ -31,7 +30,6 @@ export class Agent {
   private node!: NodeConfig;
   private speaker!: BgpSpeaker;
   private kernel?: KernelRoutes;
-  private datapath?: AgentDatapath; // the eBPF fast path (datapath.ts): after the kernel FIB at start, before it at stop
   private readonly api = new ApiServer();
   private metricsServer?: http.Server;
   private watcher?: FSWatcher;
@@ -61,7 +59,6 @@ export class Agent {
       restarting = adopted > 0;
       if (restarting) log.info('restarting: kernel routes kept until End-of-RIB', { event: 'restart-adopt', routes: adopted });
       this.kernel.setOwn([...this.node.podCIDRs, ...this.node.serviceVIPs]);
-      await this.kernel.setSite(this.site, this.node); // tunnels before the routes through them
     }
     this.speaker = new BgpSpeaker({ site: this.site, node: this.node, logger: log, restarting });
     const kernel = this.kernel;
@@ -84,9 +81,6 @@ export class Agent {
       // The agent can run beside another BGP daemon: dialling out still works.
       log.error('not listening for BGP', { event: 'listen-failed', error: (e as Error).message });
     }
-    // eBPF fast path: after the kernel FIB (it forwards by the FIB); never throws, errors are retried in datapath.ts.
-    this.datapath = new AgentDatapath({ site: this.site, node: this.node, logger: log });
-    await this.datapath.start();
     this.routes();
     await this.api.listen(this.socketPath);
     log.info('admin API listening', { event: 'api', socket: this.socketPath });
@@ -112,12 +106,11 @@ export class Agent {
   private routes(): void {
     const metrics = createMetrics(() => this.speaker);
     this.api
-      .on('GET', '/v1/status', () => ({ ...this.speaker.status(), ...(this.kernel ? { transport: this.kernel.transportStatus() } : {}) }))
-      .on('GET', '/v1/routes', (r) => {
-        const peer = r.query.get('peer') ?? undefined;
-        const view = this.speaker.routes({ peer, detail: r.query.has('detail'), transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix) });
-        return this.kernel ? this.kernel.decorateRoutes(view, peer) : view;
-      })
+      .on('GET', '/v1/status', () => this.speaker.status())
+      .on('GET', '/v1/routes', (r) => this.speaker.routes({
+        peer: r.query.get('peer') ?? undefined, detail: r.query.has('detail'),
+        transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix),
+      }))
       .on('GET', '/v1/fib', (r) => {
         if (!this.kernel) throw new ApiError(409, 'the kernel FIB is not managed here (fib.install is false)');
         return this.kernel.view(r.query.has('drift'));
@@ -134,8 +127,6 @@ export class Agent {
       .on('POST', '/v1/reload', () => ({ ok: this.reload('API'), config: this.site.file }))
       .raw('/metrics', async () => ({ type: metrics.contentType, body: await metrics.metrics() }));
     this.metricsRegistry = metrics;
-    this.api.on('GET', '/v1/datapath', () => this.datapath?.status() ?? Promise.reject(new ApiError(503, 'the datapath is not started yet')));
-    this.datapath?.registerMetrics(metrics);
   }
 
   private metricsRegistry?: ReturnType<typeof createMetrics>;
@@ -189,8 +180,6 @@ export class Agent {
     this.site = next;
     this.node = node;
     this.speaker.setConfig(next, node);
-    void this.kernel?.setSite(next, node).catch((e: Error) => this.log.error('reload: tunnels and routes not updated', { event: 'reload-kernel', error: e.message }));
-    this.datapath?.update(next, node);
     if (diff.empty) {
       this.log.info('reload: nothing changed', { event: 'reload', why });
       return true;
@@ -233,7 +222,6 @@ export class Agent {
       clearTimeout(this.reloadTimer);
       for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
       await this.speaker.stop(mode);
-      await this.datapath?.stop(mode);
       await this.kernel?.stop(mode);
       await this.api.close();
       this.metricsServer?.close();
