@@ -59,6 +59,7 @@ export class Agent {
       restarting = adopted > 0;
       if (restarting) log.info('restarting: kernel routes kept until End-of-RIB', { event: 'restart-adopt', routes: adopted });
       this.kernel.setOwn([...this.node.podCIDRs, ...this.node.serviceVIPs]);
+      await this.kernel.setSite(this.site, this.node); // tunnels before the routes through them
     }
     this.speaker = new BgpSpeaker({ site: this.site, node: this.node, logger: log, restarting });
     const kernel = this.kernel;
@@ -106,11 +107,12 @@ export class Agent {
   private routes(): void {
     const metrics = createMetrics(() => this.speaker);
     this.api
-      .on('GET', '/v1/status', () => this.speaker.status())
-      .on('GET', '/v1/routes', (r) => this.speaker.routes({
-        peer: r.query.get('peer') ?? undefined, detail: r.query.has('detail'),
-        transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix),
-      }))
+      .on('GET', '/v1/status', () => ({ ...this.speaker.status(), ...(this.kernel ? { transport: this.kernel.transportStatus() } : {}) }))
+      .on('GET', '/v1/routes', (r) => {
+        const peer = r.query.get('peer') ?? undefined;
+        const view = this.speaker.routes({ peer, detail: r.query.has('detail'), transport: (_f, prefix) => this.kernel?.planner.transportOf(prefix) });
+        return this.kernel ? this.kernel.decorateRoutes(view, peer) : view;
+      })
       .on('GET', '/v1/fib', (r) => {
         if (!this.kernel) throw new ApiError(409, 'the kernel FIB is not managed here (fib.install is false)');
         return this.kernel.view(r.query.has('drift'));
@@ -180,6 +182,7 @@ export class Agent {
     this.site = next;
     this.node = node;
     this.speaker.setConfig(next, node);
+    void this.kernel?.setSite(next, node).catch((e: Error) => this.log.error('reload: tunnels and routes not updated', { event: 'reload-kernel', error: e.message }));
     if (diff.empty) {
       this.log.info('reload: nothing changed', { event: 'reload', why });
       return true;

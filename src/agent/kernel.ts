@@ -1,23 +1,71 @@
 // The agent's kernel side: the route planner's output kept in the kernel FIB by the reconciler (routes tagged with
-// rackroute's protocol number, ECMP as multipath routes, drift repaired, foreign routes never touched).
+// rackroute's protocol number, ECMP as multipath routes, drift repaired, foreign routes never touched), and the
+// tunnel (VXLAN / IP-in-IP) that carries the destinations the fabric does not route, set up before the routes
+// through it.
 import { FibReconciler, NetlinkFib, RTPROT_RACKROUTE, type FibView, type Route } from '../dataplane/netlink/index.js';
 import type { LocRibChange } from '../bgp/rib/index.js';
-import { RoutePlanner, type PlanDelta, type PlannedRoute } from '../routing/planner.js';
-import type { FibConfig } from '../config/types.js';
+import { RoutePlanner, type PlanDelta, type PlannedRoute, type TransportMove, type TransportSummary } from '../routing/planner.js';
+import { membershipOf } from '../routing/membership.js';
+import { TunnelManager, type TunnelManagerStatus } from '../dataplane/tunnel/manager.js';
+import type { TunnelFactory } from '../dataplane/tunnel/port.js';
+import type { RouteView, RoutesResponse } from '../api/types.js';
+import type { FibConfig, NodeConfig, SiteConfig } from '../config/types.js';
 import type { Logger } from '../util/log.js';
 
 export class KernelRoutes {
-  readonly planner = new RoutePlanner();
+  readonly planner: RoutePlanner;
   private started = false;
+  private readonly tunnels: TunnelManager;
 
   private constructor(
     private readonly fib: NetlinkFib,
     private readonly reconciler: FibReconciler,
     private readonly table: number,
     private readonly log: Logger,
-  ) {}
+    intervalMs: number,
+    ebpfIpip?: TunnelFactory,
+  ) {
+    this.planner = new RoutePlanner({ onMove: (m) => this.moved(m) });
+    this.tunnels = new TunnelManager({
+      log: log.child({ component: 'tunnel' }), intervalMs, ...(ebpfIpip ? { ebpfIpip } : {}),
+      // a (re)created device has a new ifindex: resolve the routes through it again, now
+      onDeviceChanged: () => void this.fib.refreshLinks().then(() => this.reconciler.trigger(), () => this.reconciler.trigger()),
+    });
+  }
 
-  static async open(config: FibConfig, log: Logger): Promise<KernelRoutes> {
+  private moved(m: TransportMove): void {
+    this.log.info('route moved', { event: 'transport-move', dst: m.dst, node: m.node, from: m.from, to: m.to, reason: m.reason });
+  }
+
+  /**
+   * The site's membership and modes (at start, before any route, and on every reload): the tunnel first (device,
+   * FDB, neighbours), then the routes that use it.
+   */
+  async setSite(site: SiteConfig, node: NodeConfig): Promise<void> {
+    const spec = await this.tunnels.configure(site, node);
+    await this.fib.refreshLinks().catch(() => undefined);
+    this.apply(this.planner.setMembership(membershipOf(site, node), spec));
+  }
+
+  transportStatus(): TransportSummary & { readonly tunnels: TunnelManagerStatus } {
+    return { ...this.planner.summary(), tunnels: this.tunnels.status() };
+  }
+
+  /** The Loc-RIB view plus the routes the Loc-RIB does not have (tunnel routes to pod CIDRs nobody announces). */
+  decorateRoutes(r: RoutesResponse, peer: string | undefined): RoutesResponse {
+    const extra: RouteView[] = peer ? [] : this.planner.all()
+      .filter((p) => p.transport === 'vxlan' || p.transport === 'ipip')
+      .filter((p) => !r.routes.some((x) => x.prefix === p.dst))
+      .map((p) => ({ prefix: p.dst, family: p.dst.includes(':') ? 'ipv6' : 'ipv4', paths: [], transport: p.transport }));
+    const why = (prefix: string): string | undefined => this.planner.whyOf(prefix);
+    const routes = [...r.routes, ...extra].map((x) => {
+      const w = why(x.prefix);
+      return w ? { ...x, transportReason: w } : x;
+    });
+    return { ...r, routes, total: routes.length };
+  }
+
+  static async open(config: FibConfig, log: Logger, ebpfIpip?: TunnelFactory): Promise<KernelRoutes> {
     const fib = await NetlinkFib.open();
     const reconciler = new FibReconciler({
       fib,
@@ -26,7 +74,7 @@ export class KernelRoutes {
       watch: true,
       logger: log.child({ component: 'fib' }),
     });
-    return new KernelRoutes(fib, reconciler, config.table, log);
+    return new KernelRoutes(fib, reconciler, config.table, log, config.reconcileInterval * 1000, ebpfIpip);
   }
 
   /** Routes of ours already in the kernel: the agent is restarting, and must not flush them before End-of-RIB. */
@@ -46,7 +94,17 @@ export class KernelRoutes {
 
   private apply(d: PlanDelta): void {
     for (const r of d.removes) this.reconciler.remove(this.toRoute(r));
-    for (const r of d.upserts) this.reconciler.upsert(this.toRoute(r));
+    let pending = false;
+    for (const r of d.upserts) {
+      try {
+        this.reconciler.upsert(this.toRoute(r));
+      } catch (e) {
+        // a tunnel device not there yet: the reconciler keeps the route and retries it at each pass
+        pending = true;
+        this.log.debug('route waits for its device', { dst: r.dst, error: (e as Error).message });
+      }
+    }
+    if (pending && this.started) this.reconciler.trigger();
   }
 
   setOwn(prefixes: readonly string[]): void {
@@ -80,6 +138,7 @@ export class KernelRoutes {
       await this.reconciler.reconcile().catch(() => undefined);
     }
     await this.reconciler.stop();
+    await this.tunnels.stop(mode);
     this.fib.close();
   }
 }

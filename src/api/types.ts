@@ -26,6 +26,28 @@ export interface StatusResponse {
   readonly asn: number;
   readonly routerId: string;
   readonly sessions: readonly SessionStatus[];
+  /** Encapsulation: mode, routes per transport, moves (total and by reason), per-node transport, the tunnel. */
+  readonly transport?: TransportStatusView;
+}
+
+export interface TransportStatusView {
+  readonly mode: string | null;
+  readonly tunnel: string | null;
+  readonly routes: Readonly<Record<string, number>>;
+  readonly moves: number;
+  readonly movesByReason: Readonly<Record<string, number>>;
+  readonly nodes: readonly { readonly node: string; readonly address: string; readonly transport: string; readonly why: string }[];
+  readonly tunnels: {
+    readonly wanted: string | null;
+    readonly tunnel: {
+      readonly kind: string; readonly implementation: string; readonly device: string; readonly mtu: number; readonly up: boolean;
+      readonly peers: number; readonly repairs: number; readonly lastError: string | null;
+      readonly details: Readonly<Record<string, string | number | boolean>>;
+    } | null;
+    readonly unavailable: string | null;
+    readonly passes: number;
+    readonly failedPasses: number;
+  };
 }
 
 export interface PathView {
@@ -51,6 +73,8 @@ export interface RouteView {
   readonly paths: readonly PathView[];
   /** How the node forwards it: native, vxlan, ipip, local (its own pod CIDR), or none. */
   readonly transport?: string;
+  /** Why that transport (fabric-routes, fabric-no-path, mode always, same-subnet, tunnel-unavailable...). */
+  readonly transportReason?: string;
 }
 
 export interface RoutesResponse {

@@ -42,6 +42,15 @@ export function registerClientCommands(program: Command): void {
       console.log(`node ${st.node} (site ${st.site}), AS ${st.asn}, router id ${st.routerId}`);
       printTable(['Peer', 'AS', 'LocalAS', 'State', 'Up/Down', 'Rcvd', 'Accepted', 'Adv', 'Info'], st.sessions.map((s) => [
         s.peer, s.asn, s.localAsn, s.state, formatDuration(s.upDownSeconds), s.received, s.accepted, s.advertised, s.info]));
+      const tr = st.transport;
+      if (tr) {
+        const tun = tr.tunnels.tunnel;
+        console.log(`\nencapsulation ${tr.mode ?? '-'}; tunnel ${tun ? `${tun.kind} (${tun.implementation}) dev ${tun.device} mtu ${tun.mtu}${tun.up ? '' : ' DOWN'}`
+          : tr.tunnels.wanted ? `${tr.tunnels.wanted} UNAVAILABLE: ${tr.tunnels.unavailable ?? ''}` : 'none'}; `
+          + `routes ${Object.entries(tr.routes).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; moves ${tr.moves}`
+          + `${tr.moves ? ` (${Object.entries(tr.movesByReason).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
+        if (tr.nodes.length) printTable(['Node', 'Address', 'Transport', 'Why'], tr.nodes.map((n) => [n.node, n.address, n.transport, n.why]));
+      }
     });
 
   withCommon(program.command('routes'))
@@ -54,11 +63,16 @@ export function registerClientCommands(program: Command): void {
       if (opts.detail) q.set('detail', '1');
       const r = await apiRequest<RoutesResponse>(opts.socket, 'GET', `/v1/routes?${q}`);
       if (opts.output === 'json') return json(r);
-      const rows = r.routes.flatMap((route) => route.paths.map((p, i) => {
+      const transport = (route: RoutesResponse['routes'][number]): string =>
+        `${route.transport ?? ''}${route.transportReason && route.transport !== 'local' ? ` (${route.transportReason})` : ''}`;
+      const rows = r.routes.flatMap((route) => (route.paths.length === 0
+        // a tunnel route to a pod CIDR the Loc-RIB does not have (from the site file's node list)
+        ? [[' ', route.prefix, '-', 'site file', '-', transport(route), ...(opts.detail ? ['', '', '', '', ''] : [])]]
+        : route.paths.map((p, i) => {
         const mark = `${p.stale ? 'S' : ''}${p.best ? '*>' : p.multipath ? '*=' : ' '}`;
-        const base = [mark, i === 0 ? route.prefix : '', p.nextHop, p.peer, p.asPath || '-', i === 0 ? route.transport ?? '' : ''];
+        const base = [mark, i === 0 ? route.prefix : '', p.nextHop, p.peer, p.asPath || '-', i === 0 ? transport(route) : ''];
         return opts.detail ? [...base, p.origin, p.localPref ?? '', p.med ?? '', (p.communities ?? []).join(' '), p.reason ?? ''] : base;
-      }));
+      })));
       const headers = ['', 'Prefix', 'NextHop', 'Peer', 'AS path', 'Transport'];
       printTable(opts.detail ? [...headers, 'Origin', 'LocPrf', 'MED', 'Communities', 'Reason'] : headers, rows);
       console.log(`${r.total} prefixes`);
