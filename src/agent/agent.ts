@@ -10,6 +10,7 @@ import type { NodeConfig, SiteConfig } from '../config/types.js';
 import { BgpSpeaker } from '../bgp/speaker/speaker.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KernelRoutes } from './kernel.js';
+import { AgentDatapath } from './datapath.js';
 
 export type ShutdownMode = 'restart' | 'withdraw';
 
@@ -30,6 +31,7 @@ export class Agent {
   private node!: NodeConfig;
   private speaker!: BgpSpeaker;
   private kernel?: KernelRoutes;
+  private datapath?: AgentDatapath; // the eBPF fast path (datapath.ts): after the kernel FIB at start, before it at stop
   private readonly api = new ApiServer();
   private metricsServer?: http.Server;
   private watcher?: FSWatcher;
@@ -82,6 +84,9 @@ export class Agent {
       // The agent can run beside another BGP daemon: dialling out still works.
       log.error('not listening for BGP', { event: 'listen-failed', error: (e as Error).message });
     }
+    // eBPF fast path: after the kernel FIB (it forwards by the FIB); never throws, errors are retried in datapath.ts.
+    this.datapath = new AgentDatapath({ site: this.site, node: this.node, logger: log });
+    await this.datapath.start();
     this.routes();
     await this.api.listen(this.socketPath);
     log.info('admin API listening', { event: 'api', socket: this.socketPath });
@@ -129,6 +134,8 @@ export class Agent {
       .on('POST', '/v1/reload', () => ({ ok: this.reload('API'), config: this.site.file }))
       .raw('/metrics', async () => ({ type: metrics.contentType, body: await metrics.metrics() }));
     this.metricsRegistry = metrics;
+    this.api.on('GET', '/v1/datapath', () => this.datapath?.status() ?? Promise.reject(new ApiError(503, 'the datapath is not started yet')));
+    this.datapath?.registerMetrics(metrics);
   }
 
   private metricsRegistry?: ReturnType<typeof createMetrics>;
@@ -183,6 +190,7 @@ export class Agent {
     this.node = node;
     this.speaker.setConfig(next, node);
     void this.kernel?.setSite(next, node).catch((e: Error) => this.log.error('reload: tunnels and routes not updated', { event: 'reload-kernel', error: e.message }));
+    this.datapath?.update(next, node);
     if (diff.empty) {
       this.log.info('reload: nothing changed', { event: 'reload', why });
       return true;
@@ -225,6 +233,7 @@ export class Agent {
       clearTimeout(this.reloadTimer);
       for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
       await this.speaker.stop(mode);
+      await this.datapath?.stop(mode);
       await this.kernel?.stop(mode);
       await this.api.close();
       this.metricsServer?.close();

@@ -1,9 +1,11 @@
 // `rackroute datapath [-o json]`: the eBPF fast path as the kernel has it: program, attachments, maps and
-// counters by reason. Reads the pinned objects directly (root needed); JSON is the contract.
+// counters by reason. With --socket it asks the agent (GET /v1/datapath: the same, plus what the agent
+// attached and its errors); without, it reads the pinned objects directly (root needed). JSON is the contract.
 import type { Command } from 'commander';
-import { readDatapathStatus, type DatapathStatus } from '../dataplane/ebpf/status.js';
-import { DEFAULT_PIN_DIR } from '../dataplane/ebpf/maps.js';
+import { readDatapathStatus, type DatapathApiStatus, type DatapathStatus } from '../dataplane/ebpf/status.js';
+import { pinDirForNamespace, pinDirForNetns } from '../dataplane/ebpf/pins.js';
 import { hostExec } from '../dataplane/ebpf/exec.js';
+import { apiRequest } from '../api/client.js';
 import { formatTable } from './table.js';
 
 export function formatDatapath(s: DatapathStatus, all: boolean): string {
@@ -27,17 +29,34 @@ export function formatDatapath(s: DatapathStatus, all: boolean): string {
   return out.join('\n');
 }
 
+function formatAgent(s: DatapathApiStatus): string {
+  const a = s.agent;
+  const errors = Object.entries(a.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  return [
+    `agent: fast path ${s.enabled ? a.state : 'off (datapath.ebpf false)'}  passes ${a.passes}${a.lastPass ? ` (last ${a.lastPass})` : ''}`,
+    `  uplinks (${a.uplinksFrom}): ${a.uplinks.join(' ') || '-'}   pod veths: ${a.pods.join(' ') || '-'}`,
+    `  errors: ${errors}${a.lastError ? `; last: ${a.lastError.stage} at ${a.lastError.at}: ${a.lastError.message}` : ''}`,
+  ].join('\n');
+}
+
 export function registerDatapath(program: Command): void {
   program
     .command('datapath')
     .description('show the eBPF fast path: attachments, program id, map sizes and counters by reason')
     .option('-o, --output <format>', 'table | json', 'table')
-    .option('--pin-dir <dir>', 'where the datapath is pinned', DEFAULT_PIN_DIR)
-    .option('--netns <name>', 'look at the tc attachments of this network namespace')
+    .option('--socket <path>', 'ask the agent on this admin socket instead of reading the pins')
+    .option('--pin-dir <dir>', 'where the datapath is pinned (default: the namespace\'s own: /sys/fs/bpf/rackroute on the host, /sys/fs/bpf/rackroute/netns/INODE elsewhere)')
+    .option('--netns <name>', 'the node in this network namespace (its pins and tc attachments)')
     .option('-a, --all', 'list every reason, zero counters included')
-    .action(async (opts: { output: string; pinDir: string; netns?: string; all?: boolean }) => {
+    .action(async (opts: { output: string; socket?: string; pinDir?: string; netns?: string; all?: boolean }) => {
       if (opts.output !== 'table' && opts.output !== 'json') throw new Error(`unknown output format ${opts.output} (table | json)`);
-      const status = await readDatapathStatus({ pinDir: opts.pinDir, exec: hostExec(opts.netns) });
+      if (opts.socket) {
+        const s = await apiRequest<DatapathApiStatus>(opts.socket, 'GET', '/v1/datapath');
+        console.log(opts.output === 'json' ? JSON.stringify(s, null, 2) : `${formatAgent(s)}\n\n${formatDatapath(s, opts.all ?? false)}`);
+        return;
+      }
+      const pinDir = opts.pinDir ?? (opts.netns ? pinDirForNetns(opts.netns) : pinDirForNamespace());
+      const status = await readDatapathStatus({ pinDir, exec: hostExec(opts.netns) });
       console.log(opts.output === 'json' ? JSON.stringify(status, null, 2) : formatDatapath(status, opts.all ?? false));
     });
 }

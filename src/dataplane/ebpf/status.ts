@@ -80,3 +80,23 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
     maps.close();
   }
 }
+
+/** What the agent itself knows of its datapath: what it attached, when it last looked, what went wrong. */
+export interface DatapathAgentInfo {
+  /** disabled: datapath.ebpf is false; degraded: the last pass failed somewhere (retried) */
+  readonly state: 'disabled' | 'starting' | 'running' | 'degraded' | 'stopped';
+  readonly uplinksFrom: 'site' | 'routes';
+  readonly uplinks: readonly string[];
+  readonly pods: readonly string[];
+  readonly passes: number;
+  readonly lastPass: string | null;
+  /** errors per stage (load, maps, discover, attach, detach, cleanup) since the agent started */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly lastError: { readonly stage: string; readonly message: string; readonly at: string } | null;
+}
+
+/** GET /v1/datapath: the kernel's view (as `rackroute datapath` reads it from the pins) plus the agent's. */
+export interface DatapathApiStatus extends DatapathStatus {
+  readonly enabled: boolean;
+  readonly agent: DatapathAgentInfo;
+}

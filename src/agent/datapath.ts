@@ -1,0 +1,417 @@
+// The agent's eBPF fast path (site file `datapath: { ebpf, uplinks }`): load the program set, keep the pod CIDR
+// maps equal to the site's pod CIDRs, and keep rr_ingress attached at tc ingress of the uplinks and of the host
+// side of every pod veth, level-triggered: one pass at start, then again on link events and every few seconds.
+//
+// - Pins: per network namespace (src/dataplane/ebpf/pins.ts explains the choice): /sys/fs/bpf/rackroute for a
+//   node in the host's namespace, /sys/fs/bpf/rackroute/netns/<inode> for lab nodes sharing one machine.
+// - Restart is not an outage: stopping in restart mode leaves the programs attached and the maps pinned; the next
+//   agent reloads the program (maps reused) and swaps it in place on every attached device (tc filter replace:
+//   no window without a program). Withdraw mode detaches everywhere and removes the pins.
+// - Failures (a tool missing, a device gone between listing and attaching, a verifier refusal) are logged,
+//   counted per stage and retried with backoff; a failure never stops the agent nor the kernel path, which
+//   carries every packet the program does not.
+// - datapath.ebpf false: nothing is loaded; what an earlier run left in this namespace is detached and unpinned.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NodeConfig, SiteConfig } from '../config/types.js';
+import { peersOf } from '../config/index.js';
+import type { Logger } from '../util/log.js';
+import { hostExec, type Exec } from '../dataplane/ebpf/exec.js';
+import { DatapathLoader, TC_HANDLE, TC_PREF, listTcAttachments, onlyDefaultRules, type AttachRole } from '../dataplane/ebpf/loader.js';
+import {
+  CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, POD_F_LOCAL, POD_F_REMOTE, PROGRAM_INGRESS,
+} from '../dataplane/ebpf/layout.js';
+import { collectStalePins, pinDirForNamespace, removePins } from '../dataplane/ebpf/pins.js';
+import { discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
+import { syncPodCidrs } from '../dataplane/ebpf/sync.js';
+import { readDatapathStatus, type DatapathAgentInfo, type DatapathApiStatus } from '../dataplane/ebpf/status.js';
+
+export type DatapathStage = 'cleanup' | 'load' | 'maps' | 'discover' | 'attach' | 'detach';
+const STAGES: readonly DatapathStage[] = ['cleanup', 'load', 'maps', 'discover', 'attach', 'detach'];
+
+export interface AgentDatapathOptions {
+  readonly site: SiteConfig;
+  readonly node: NodeConfig;
+  readonly logger: Logger;
+  /** default: this namespace's pin directory (pinDirForNamespace) */
+  readonly pinDir?: string;
+  /** run ip/tc/bpftool in this named namespace (tests); the agent runs inside its node's namespace already */
+  readonly netns?: string;
+  readonly buildDir?: string;
+  /** periodic pass; default 5 s */
+  readonly intervalMs?: number;
+  /** follow link events (`ip monitor link`) so a new pod veth is attached within a second; default true */
+  readonly watchLinks?: boolean;
+}
+
+export class AgentDatapath {
+  private site: SiteConfig;
+  private node: NodeConfig;
+  private readonly log: Logger;
+  private readonly exec: Exec;
+  readonly pinDir: string;
+  private readonly loader: DatapathLoader;
+  private readonly intervalMs: number;
+  private loaded = false;
+  private programId = 0;
+  private state: DatapathAgentInfo['state'] = 'starting';
+  private uplinks: Device[] = [];
+  private pods: Device[] = [];
+  private passes = 0;
+  private lastPass: Date | null = null;
+  private readonly errors = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<DatapathStage, number>;
+  private readonly lastMessage = new Map<DatapathStage, string>();
+  private lastError: DatapathAgentInfo['lastError'] = null;
+  private timer?: NodeJS.Timeout;
+  private eventTimer?: NodeJS.Timeout;
+  private monitor?: ChildProcess;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private backoffMs = 1000;
+
+  constructor(private readonly opts: AgentDatapathOptions) {
+    this.site = opts.site;
+    this.node = opts.node;
+    this.log = opts.logger.child({ component: 'datapath' });
+    this.exec = hostExec(opts.netns);
+    this.pinDir = opts.pinDir ?? pinDirForNamespace(opts.netns ? `/run/netns/${opts.netns}` : undefined);
+    this.loader = new DatapathLoader({ pinDir: this.pinDir, exec: this.exec, ...(opts.buildDir ? { buildDir: opts.buildDir } : {}) });
+    this.intervalMs = opts.intervalMs ?? 5000;
+  }
+
+  get enabled(): boolean {
+    return this.site.datapath.ebpf;
+  }
+
+  /** The first pass (awaited: the fast path is in place when the agent says it started), then the loop. Never throws. */
+  async start(): Promise<void> {
+    this.guard('cleanup', () => {
+      const removed = collectStalePins();
+      if (removed.length) this.log.info('removed the pins of namespaces that no longer exist', { event: 'datapath-gc', removed });
+    });
+    if (!this.enabled) {
+      this.state = 'disabled';
+      await this.guardAsync('cleanup', () => this.removeAll('datapath.ebpf is false'));
+      return;
+    }
+    this.log.info('eBPF fast path starting', { event: 'datapath-start', pinDir: this.pinDir });
+    await this.requestPass();
+    if (this.opts.watchLinks ?? true) this.watchLinks();
+  }
+
+  /** A reload: new pod CIDRs (of this node or others) reach the maps at once. datapath.ebpf itself needs a restart. */
+  update(site: SiteConfig, node: NodeConfig): void {
+    this.site = { ...site, datapath: this.site.datapath };
+    this.node = node;
+    if (this.state !== 'disabled') void this.requestPass();
+  }
+
+  /** restart: everything stays attached and pinned. withdraw: detached everywhere and unpinned. */
+  async stop(mode: 'restart' | 'withdraw'): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.eventTimer);
+    this.monitor?.kill();
+    this.monitor = undefined;
+    await this.running;
+    if (mode === 'withdraw' && this.enabled) await this.guardAsync('detach', () => this.removeAll('withdraw'));
+    this.loader.close();
+    this.state = this.enabled ? 'stopped' : 'disabled';
+    this.log.info(mode === 'withdraw' ? 'fast path detached and unpinned' : 'fast path left attached and pinned for the next agent',
+      { event: 'datapath-stop', mode });
+  }
+
+  info(): DatapathAgentInfo {
+    return {
+      state: this.state,
+      uplinksFrom: this.site.datapath.uplinks.length ? 'site' : 'routes',
+      uplinks: this.uplinks.map((d) => d.ifname),
+      pods: this.pods.map((d) => d.ifname),
+      passes: this.passes,
+      lastPass: this.lastPass?.toISOString() ?? null,
+      errors: { ...this.errors },
+      lastError: this.lastError,
+    };
+  }
+
+  /** GET /v1/datapath. */
+  async status(): Promise<DatapathApiStatus> {
+    const empty = { pinDir: this.pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, counters: [] };
+    const kernel = await readDatapathStatus({ pinDir: this.pinDir, exec: this.exec }).catch((e: unknown) => {
+      this.log.debug('datapath status unreadable', { error: (e as Error).message });
+      return empty;
+    });
+    return { enabled: this.enabled, ...kernel, agent: this.info() };
+  }
+
+  /** Prometheus: counters by reason (read from the per-CPU map at scrape time), errors by stage, attached devices. */
+  registerMetrics(registry: Registry): void {
+    const counters = () => {
+      if (!this.loaded) return [];
+      try {
+        return this.loader.maps().readCounters();
+      } catch {
+        return [];
+      }
+    };
+    new Counter({
+      name: 'rackroute_datapath_packets_total', help: 'Packets seen by the eBPF fast path, by reason (pass to the stack, redirect, drop)',
+      labelNames: ['reason', 'kind'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of counters()) if (c.packets) this.inc({ reason: c.label, kind: c.kind }, c.packets);
+      },
+    });
+    new Counter({
+      name: 'rackroute_datapath_drops_total', help: 'Packets dropped by the eBPF fast path, by reason',
+      labelNames: ['reason'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of counters()) if (c.kind === 'drop' && c.packets) this.inc({ reason: c.label }, c.packets);
+      },
+    });
+    const errors = this.errors;
+    new Counter({
+      name: 'rackroute_datapath_errors_total', help: 'Failures of the agent\'s datapath passes, by stage (each is retried)',
+      labelNames: ['stage'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of STAGES) this.inc({ stage: s }, errors[s]);
+      },
+    });
+    const attached = () => ({ uplink: this.uplinks.length, pod: this.pods.length });
+    new Gauge({
+      name: 'rackroute_datapath_attached_devices', help: 'Devices with the fast path attached at tc ingress, by role',
+      labelNames: ['role'], registers: [registry],
+      collect() {
+        const a = attached();
+        this.set({ role: 'uplink' }, a.uplink);
+        this.set({ role: 'pod' }, a.pod);
+      },
+    });
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------------------
+
+  /** Runs a pass now, or right after the one running; resolves when that pass is done. */
+  private requestPass(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    clearTimeout(this.timer);
+    this.running = (async () => {
+      let ok = false;
+      try {
+        do {
+          this.again = false;
+          ok = await this.pass();
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = undefined;
+      }
+      if (this.stopped) return;
+      this.backoffMs = ok ? 1000 : Math.min(this.backoffMs * 2, 30_000);
+      this.timer = setTimeout(() => void this.requestPass(), ok ? this.intervalMs : Math.min(this.backoffMs, this.intervalMs));
+      this.timer.unref();
+    })();
+    return this.running;
+  }
+
+  /** Link added / removed / up: look again shortly (the pod's route follows its veth by a few milliseconds). */
+  private watchLinks(): void {
+    const argv = [...(this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--'] : []), 'ip', '-o', 'monitor', 'link'];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.on('error', (e) => this.log.warn('no link events (periodic passes only)', { event: 'datapath-monitor', error: e.message }));
+    child.stdout?.on('data', () => {
+      this.eventTimer ??= setTimeout(() => {
+        this.eventTimer = undefined;
+        void this.requestPass();
+      }, 300);
+    });
+    child.on('exit', () => {
+      if (this.monitor === child && !this.stopped) {
+        this.monitor = undefined;
+        setTimeout(() => !this.stopped && this.watchLinks(), 5000).unref();
+      }
+    });
+    this.monitor = child;
+  }
+
+  /** One level-triggered pass; true when every stage succeeded. */
+  private async pass(): Promise<boolean> {
+    let ok = true;
+    if (!this.loaded) {
+      ok = await this.guardAsync('load', () => this.load());
+      if (!ok) return this.finish(false);
+    }
+    ok = (await this.guardAsync('maps', () => this.syncMaps())) && ok;
+    let uplinks: Device[], pods: Device[];
+    try {
+      uplinks = await discoverUplinks(this.exec, { named: this.site.datapath.uplinks, peers: peersOf(this.site, this.node).map((p) => p.address) });
+      pods = await discoverPodVeths(this.exec, this.node.podCIDRs, new Set(uplinks.map((u) => u.ifname)));
+    } catch (e) {
+      this.fail('discover', e);
+      return this.finish(false);
+    }
+    ok = (await this.attachAll(uplinks, pods)) && ok;
+    return this.finish(ok);
+  }
+
+  private finish(ok: boolean): boolean {
+    this.passes++;
+    this.lastPass = new Date();
+    this.state = ok ? 'running' : 'degraded';
+    return ok;
+  }
+
+  private async load(): Promise<void> {
+    await this.ensureBpffs();
+    mkdirSync(dirname(this.pinDir), { recursive: true });
+    if (existsSync(this.loader.programPin) && (await listTcAttachments(this.exec)).length === 0) {
+      // Pinned, but running nowhere in this namespace: a deleted namespace's pins under a reused inode, or a run
+      // that never attached. Its ifaces map would name devices that are not ours: start from empty maps.
+      this.log.info('pins found but attached nowhere here: starting afresh', { event: 'datapath-stale-pins', pinDir: this.pinDir });
+      removePins(this.pinDir);
+    }
+    const restart = existsSync(this.loader.programPin);
+    const loaded = await this.loader.load();
+    this.programId = loaded.programs.find((p) => p.name === PROGRAM_INGRESS)?.id ?? 0;
+    this.loaded = true;
+    this.log.info(restart ? 'program reloaded in place, pinned maps reused' : 'program loaded, maps created',
+      { event: 'datapath-load', programId: this.programId, pinDir: this.pinDir, maps: loaded.maps.map((m) => m.name) });
+  }
+
+  private async ensureBpffs(): Promise<void> {
+    const mounts = await this.exec.run(['cat', '/proc/self/mounts']);
+    if (!/^\S+ \/sys\/fs\/bpf bpf /m.test(mounts)) await this.exec.run(['mount', '-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  }
+
+  /** Pod CIDRs: this node's as local, the other nodes' and the cluster CIDRs as remote. Switches in the config map. */
+  private async syncMaps(): Promise<void> {
+    const desired = new Map<string, number>();
+    for (const c of this.site.clusterCIDRs) desired.set(c, POD_F_REMOTE);
+    for (const n of this.site.nodes) if (n.name !== this.node.name) for (const c of n.podCIDRs) desired.set(c, POD_F_REMOTE);
+    for (const c of this.node.podCIDRs) desired.set(c, POD_F_LOCAL);
+    const maps = this.loader.maps();
+    const r = syncPodCidrs(maps, desired);
+    if (r.added.length || r.updated.length || r.removed.length) this.log.info('pod CIDR maps updated', { event: 'datapath-pods', ...r });
+    // fib-direct only while `ip rule` holds the defaults alone (checked every pass).
+    const flags = CFG_F_REDIRECT_NEIGH | ((await onlyDefaultRules(this.exec)) ? CFG_F_FIB_DIRECT : 0);
+    if (maps.getConfigFlags() !== flags) {
+      maps.setConfigFlags(flags);
+      this.log.info('datapath switches set', { event: 'datapath-config', redirectNeigh: true, fibDirect: (flags & CFG_F_FIB_DIRECT) !== 0 });
+    }
+  }
+
+  private async attachAll(uplinks: Device[], pods: Device[]): Promise<boolean> {
+    let ok = true;
+    const maps = this.loader.maps();
+    const want = new Map<number, { dev: Device; role: AttachRole }>();
+    for (const d of uplinks) want.set(d.ifindex, { dev: d, role: 'uplink' });
+    for (const d of pods) if (!want.has(d.ifindex)) want.set(d.ifindex, { dev: d, role: 'pod' });
+    let tc: Awaited<ReturnType<typeof listTcAttachments>>;
+    try {
+      tc = await listTcAttachments(this.exec);
+    } catch (e) {
+      this.fail('attach', e);
+      return false;
+    }
+    const running = new Map(tc.map((a) => [a.ifindex, a.programId]));
+    const flagsOf = new Map(maps.listIfaces().map((i) => [i.ifindex, i.flags]));
+    const attachedUplinks: Device[] = [], attachedPods: Device[] = [];
+    for (const { dev, role } of want.values()) {
+      const flags = IFACE_F_ATTACHED | (role === 'pod' ? IFACE_F_POD : IFACE_F_UPLINK);
+      if (running.get(dev.ifindex) !== this.programId || flagsOf.get(dev.ifindex) !== flags) {
+        try {
+          await this.loader.attach(dev.ifname, role);
+          this.log.info('attached at tc ingress', { event: 'datapath-attach', device: dev.ifname, ifindex: dev.ifindex, role });
+        } catch (e) {
+          this.fail('attach', e, dev.ifname);
+          ok = false;
+          continue;
+        }
+      }
+      (role === 'pod' ? attachedPods : attachedUplinks).push(dev);
+    }
+    this.uplinks = attachedUplinks;
+    this.pods = attachedPods;
+
+    // What is attached (or remembered) but no longer wanted: a pod veth gone, an uplink no longer one.
+    const stale = new Set<number>([...flagsOf.keys(), ...running.keys()].filter((i) => !want.has(i)));
+    if (!stale.size) return ok;
+    let names: Map<number, string>;
+    try {
+      names = new Map((await listLinks(this.exec)).map((l) => [l.ifindex, l.ifname]));
+    } catch (e) {
+      this.fail('detach', e);
+      return false;
+    }
+    for (const ifindex of stale) {
+      const name = names.get(ifindex);
+      try {
+        if (name) await this.loader.detach(name);
+        else maps.deleteIface(ifindex);
+        this.log.info(name ? 'detached: no longer an uplink or a pod veth' : 'forgot a device that is gone',
+          { event: 'datapath-detach', device: name ?? null, ifindex });
+      } catch (e) {
+        this.fail('detach', e, name);
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  /** Detach our filter everywhere in this namespace and remove the pins (withdraw, or the fast path turned off). */
+  private async removeAll(why: string): Promise<void> {
+    const tc = await listTcAttachments(this.exec);
+    for (const a of tc) {
+      await this.exec.run(['tc', 'filter', 'del', 'dev', a.ifname, 'ingress', 'pref', String(TC_PREF), 'handle', String(TC_HANDLE), 'bpf']);
+    }
+    const pinned = existsSync(join(this.pinDir, 'progs'));
+    this.loader.close();
+    this.loaded = false;
+    removePins(this.pinDir);
+    this.uplinks = [];
+    this.pods = [];
+    if (tc.length || pinned) {
+      this.log.info('fast path removed from this node', { event: 'datapath-remove', why, detached: tc.map((a) => a.ifname), pinDir: this.pinDir });
+    }
+  }
+
+  // ---- errors: logged (once per new message), counted, and the pass retried --------------------------------
+
+  private fail(stage: DatapathStage, e: unknown, device?: string): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.errors[stage]++;
+    this.lastError = { stage, message: device ? `${device}: ${message}` : message, at: new Date().toISOString() };
+    const fields = { event: 'datapath-error', stage, ...(device ? { device } : {}), error: message, count: this.errors[stage] };
+    if (this.lastMessage.get(stage) !== message) this.log.warn('datapath: will retry', fields);
+    else this.log.debug('datapath: will retry', fields);
+    this.lastMessage.set(stage, message);
+  }
+
+  private guard(stage: DatapathStage, fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (e) {
+      this.fail(stage, e);
+      return false;
+    }
+  }
+
+  private async guardAsync(stage: DatapathStage, fn: () => Promise<void>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      this.fail(stage, e);
+      return false;
+    }
+  }
+}
