@@ -67,6 +67,8 @@ export class Agent {
     const kernel = this.kernel;
     if (kernel) this.speaker.onChanges((changes) => kernel.onChanges(changes));
     this.speaker.start(peersOf(this.site, this.node));
+    // auto: tunnel routes once the sessions had their chance (End-of-RIB, or 10 s), at once without BGP peers
+    if (kernel) void (peersOf(this.site, this.node).length ? this.speaker.whenConverged(10_000) : Promise.resolve('no-peers' as const)).then((why) => kernel.fabricSettled(why));
     if (kernel) {
       if (!restarting) kernel.start();
       else {

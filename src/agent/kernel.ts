@@ -25,7 +25,7 @@ export class KernelRoutes {
     intervalMs: number,
     ebpfIpip?: TunnelFactory,
   ) {
-    this.planner = new RoutePlanner({ onMove: (m) => this.moved(m) });
+    this.planner = new RoutePlanner({ onMove: (m) => this.moved(m), waitForFabric: true });
     this.tunnels = new TunnelManager({
       log: log.child({ component: 'tunnel' }), intervalMs, ...(ebpfIpip ? { ebpfIpip } : {}),
       // a (re)created device has a new ifindex: resolve the routes through it again, now
@@ -45,6 +45,13 @@ export class KernelRoutes {
     const spec = await this.tunnels.configure(site, node);
     await this.fib.refreshLinks().catch(() => undefined);
     this.apply(this.planner.setMembership(membershipOf(site, node), spec));
+  }
+
+  /** The BGP sessions had their chance: auto may tunnel what the fabric does not route. */
+  fabricSettled(why: string): void {
+    const d = this.planner.settle();
+    if (d.upserts.length) this.log.info('fabric settled: tunnel routes for the destinations it does not route', { event: 'fabric-settled', why, tunnelled: d.upserts.length });
+    this.apply(d);
   }
 
   transportStatus(): TransportSummary & { readonly tunnels: TunnelManagerStatus } {
@@ -70,6 +77,8 @@ export class KernelRoutes {
     const reconciler = new FibReconciler({
       fib,
       intervalMs: config.reconcileInterval * 1000,
+      // a Loc-RIB change reaches the kernel this soon (a move to the tunnel is a loss window while it waits)
+      debounceMs: 50,
       tables: [config.table],
       watch: true,
       logger: log.child({ component: 'fib' }),

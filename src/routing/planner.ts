@@ -50,6 +50,11 @@ export interface PlannerOptions {
   readonly metric?: number;
   /** Called once per transport move. */
   readonly onMove?: (m: TransportMove) => void;
+  /**
+   * auto: plan no tunnel route for lack of a BGP path until settle() (the sessions' End-of-RIB), so a starting
+   * node does not tunnel everything for the seconds its sessions take and then move it all back.
+   */
+  readonly waitForFabric?: boolean;
 }
 
 export interface TransportSummary {
@@ -85,10 +90,19 @@ export class RoutePlanner {
   private readonly why = new Map<string, ChoiceWhy>();
   private moves = 0;
   private readonly movesByReason: Record<string, number> = {};
+  private settled: boolean;
 
   constructor(opts: PlannerOptions = {}) {
     this.metric = opts.metric ?? 20;
     this.onMove = opts.onMove ?? (() => undefined);
+    this.settled = opts.waitForFabric !== true;
+  }
+
+  /** The fabric had its chance (End-of-RIB from the peers, or a timeout): auto may now tunnel what it lacks. */
+  settle(): PlanDelta {
+    if (this.settled) return { upserts: [], removes: [] };
+    this.settled = true;
+    return this.replan(new Set([...this.routes.keys(), ...this.learned.keys(), ...this.owners.keys()]), false);
   }
 
   /** The node's own prefixes (blackholed). Returns what changed. */
@@ -159,6 +173,7 @@ export class RoutePlanner {
     });
     if (choice === 'native') return { route: native(fabric), why, node: owner };
     if (choice === 'none' || !hop || !this.tunnel) return { why, node: owner };
+    if (why === 'fabric-no-path' && !this.settled) return { why: 'waiting-for-fabric', node: owner };
     const mtu = Math.min(m.mtu, owner.mtu) - this.tunnel.overhead;
     return {
       route: { dst, type: 'unicast', nexthops: [{ gateway: hop.gateway, dev: hop.dev, onlink: true }], metric: this.metric, mtu, transport: this.tunnel.kind },

@@ -73,7 +73,9 @@ export type ChoiceWhy =
   | 'mode never' | 'mode always' | 'mode cross-subnet'
   | 'same-subnet' | 'other-subnet'
   | 'fabric-routes' | 'fabric-no-path'
-  | 'tunnel-unavailable' | 'not-a-node';
+  | 'tunnel-unavailable' | 'not-a-node'
+  /** auto at start: no tunnel route before the BGP sessions had their chance (End-of-RIB or a timeout) */
+  | 'waiting-for-fabric';
 
 export interface ChoiceInput {
   readonly mode: Encapsulation;

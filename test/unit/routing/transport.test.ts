@@ -150,3 +150,16 @@ test('an iBGP mesh path to a node outside this rack\'s subnets is not a fabric p
   t.deepEqual(show(p.all().filter((r) => r.dst.startsWith('10.'))).sort(), ['10.244.2.0/24 native 10.0.1.11', '10.244.3.0/24 vxlan 10.0.2.10@rr.vxlan mtu 8950']);
   t.is(p.all().find((r) => r.dst === 'fd00:244:2::/64')?.mtu, 1350);
 });
+
+test('waitForFabric: auto plans no tunnel route for lack of a path until settle(); native routes go in at once', (t) => {
+  const p = new RoutePlanner({ waitForFabric: true });
+  t.deepEqual(p.setMembership(membership('auto'), VXLAN).upserts, []);
+  t.is(p.whyOf('10.244.3.0/24'), 'waiting-for-fabric');
+  const { rib, leaf: l } = leaf();
+  rib.receive(l, 'ipv4', path('10.0.1.1'), [parsePrefix('10.244.3.0/24')]);
+  t.deepEqual(show(p.apply(rib.flush()).upserts), ['10.244.3.0/24 native 10.0.1.1']);
+  t.deepEqual(show(p.settle().upserts), [
+    '10.244.2.0/24 vxlan 10.0.1.11@rr.vxlan mtu 1450', 'fd00:244:2::/64 vxlan fe80::72:aff:fe00:10b@rr.vxlan mtu 1450', 'fd00:244:3::/64 vxlan fe80::72:aff:fe00:20a@rr.vxlan mtu 1450',
+  ]);
+  t.is(p.summary().moves, 0);
+});
