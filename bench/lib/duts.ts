@@ -10,7 +10,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFile, spawnSync } from 'node:child_process';
-import { alive, procStatus, sleep, type Harness, type Proc } from './harness.js';
+import { alive, cpuSeconds, procStatus, sleep, type Harness, type Proc } from './harness.js';
 
 export interface DutContext {
   readonly h: Harness;
@@ -32,12 +32,16 @@ export interface Dut {
   start(): Promise<void>;
   /** Routes from the generator in the DUT's RIB; undefined when not answerable right now. */
   count(): Promise<number | undefined>;
+  /** CPU seconds used so far by the process(es) doing the work (bgpd for FRR). */
+  cpu(): number;
   /** The main process's peak RSS (bytes) and any helper process's. */
   memory(): { peak: number; helpers: Record<string, number> };
   stop(): Promise<void>;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The rackroute command under test (RACKROUTE_BIN: another build, e.g. to compare a change). */
+const RACKROUTE_BIN = process.env.RACKROUTE_BIN ?? join(ROOT, 'bin/rackroute.js');
 
 function subdir(h: Harness, name: string): string {
   const d = join(h.dir, name);
@@ -67,7 +71,7 @@ function readPid(file: string): number | undefined {
 // ---------------------------------------------------------------- rackroute
 
 export class Rackroute implements Dut {
-  readonly name = 'rackroute';
+  readonly name: string;
   readonly pollMs = 20;
   readonly notes = 'agent (node bin/rackroute.js), fib.install false, ebpf off; count: GET /v1/counts (Loc-RIB size, O(1)) minus its own pod CIDR';
   private proc?: Proc;
@@ -76,8 +80,16 @@ export class Rackroute implements Dut {
   readonly site: string;
   private readonly own = 1;
 
-  constructor(private readonly c: DutContext, extra: { listen?: string; dynamicRange?: string; holdTime?: number; peers?: boolean } = {}) {
-    const dir = subdir(c.h, 'rackroute');
+  private readonly bin: string;
+
+  constructor(private readonly c: DutContext, extra: {
+    listen?: string; dynamicRange?: string; holdTime?: number; peers?: boolean;
+    /** Another build of the rackroute command (A/B runs), and the name it is reported under. */
+    bin?: string; name?: string;
+  } = {}) {
+    this.name = extra.name ?? 'rackroute';
+    this.bin = extra.bin ?? RACKROUTE_BIN;
+    const dir = subdir(c.h, this.name);
     this.sock = join(dir, 'api.sock');
     this.site = join(dir, 'site.yaml');
     const lines = [
@@ -117,10 +129,10 @@ export class Rackroute implements Dut {
   }
 
   async start(): Promise<void> {
-    const check = spawnSync(process.execPath, [join(ROOT, 'bin/rackroute.js'), 'config', 'check', this.site], { encoding: 'utf8' });
+    const check = spawnSync(process.execPath, [this.bin, 'config', 'check', this.site], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`site file rejected: ${check.stdout}${check.stderr}`);
-    this.proc = this.c.h.spawn('rackroute', this.c.ns,
-      [process.execPath, ...(process.env.RACKROUTE_NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'bin/rackroute.js'), 'agent', '--config', this.site, '--node', 'dut', '--socket', this.sock]);
+    this.proc = this.c.h.spawn(this.name, this.c.ns,
+      [process.execPath, ...(process.env.RACKROUTE_NODE_ARGS ?? '').split(' ').filter(Boolean), this.bin, 'agent', '--config', this.site, '--node', 'dut', '--socket', this.sock]);
     await waitUntil('the rackroute admin API', 20_000, async () => {
       if (this.proc?.exited) throw new Error(`rackroute exited:\n${this.c.h.tail(this.proc)}`);
       return (await this.get('/v1/counts').catch(() => undefined)) !== undefined ? true : undefined;
@@ -152,6 +164,10 @@ export class Rackroute implements Dut {
 
   memory(): { peak: number; helpers: Record<string, number> } {
     return { peak: procStatus(this.proc!.pid)?.hwm ?? NaN, helpers: {} };
+  }
+
+  cpu(): number {
+    return this.proc ? cpuSeconds(this.proc.pid) : NaN;
   }
 
   async stop(): Promise<void> {
@@ -255,6 +271,10 @@ export class Bird implements Dut {
 
   memory(): { peak: number; helpers: Record<string, number> } {
     return { peak: procStatus(this.proc!.pid)?.hwm ?? NaN, helpers: {} };
+  }
+
+  cpu(): number {
+    return this.proc ? cpuSeconds(this.proc.pid) : NaN;
   }
 
   async stop(): Promise<void> {
@@ -387,6 +407,10 @@ export class Frr implements Dut {
     return { peak: procStatus(this.bgpd!.pid)?.hwm ?? NaN, helpers: { zebra: procStatus(this.zebra!.pid)?.hwm ?? NaN } };
   }
 
+  cpu(): number {
+    return this.bgpd && this.zebra ? cpuSeconds(this.bgpd.pid) + cpuSeconds(this.zebra.pid) : NaN;
+  }
+
   async stop(): Promise<void> {
     this.vty?.close();
     if (this.bgpd) await this.c.h.stop(this.bgpd);
@@ -447,6 +471,10 @@ export class GoBgp implements Dut {
 
   memory(): { peak: number; helpers: Record<string, number> } {
     return { peak: procStatus(this.proc!.pid)?.hwm ?? NaN, helpers: {} };
+  }
+
+  cpu(): number {
+    return this.proc ? cpuSeconds(this.proc.pid) : NaN;
   }
 
   async stop(): Promise<void> {

@@ -30,6 +30,17 @@ export function procStatus(pid: number): { hwm: number; rss: number } | undefine
   }
 }
 
+/** CPU seconds (user + system, all threads) a process has used: /proc/PID/stat fields 14 and 15, in clock ticks (100/s). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
