@@ -29,13 +29,16 @@ export interface LabState {
   complete: boolean;
 }
 
-/** Namespace of a node: unique per lab and node, and recognisable by prefix for cleanup. */
+/**
+ * Namespace of a node: unique per lab and node, and recognisable by prefix for cleanup. The dot cannot appear in
+ * lab or node names, so lab `a`'s prefix `rrlab-a.` never matches lab `a-b`'s namespaces.
+ */
 export function nsName(lab: string, node: string): string {
-  return `${NS_PREFIX}${lab}-${node}`;
+  return `${labPrefix(lab)}${node}`;
 }
 
 export function labPrefix(lab: string): string {
-  return `${NS_PREFIX}${lab}-`;
+  return `${NS_PREFIX}${lab}.`;
 }
 
 export function labDir(lab: string): string {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { CLI, lab, namespacesWithPrefix, processesMentioning, rackroute, requireRoot, sleep } from './helpers.js';
 import { fabricSessions } from '../../src/lab/fabric.js';
-import { readState, labDir } from '../../src/lab/state.js';
+import { labDir, labPrefix, readState } from '../../src/lab/state.js';
 import { nodeAddress, ping, podsOf } from '../../src/lab/pods.js';
 import type { LabStatus } from '../../src/lab/runner.js';
 
@@ -22,13 +22,19 @@ test.serial('leaf-spine: up, fabric Established, pods reach their node, status, 
   // Spine-leaf sessions (unnumbered eBGP) reach Established, and routes for both racks' subnets arrive.
   const state = readState(name);
   if (!state) return t.fail('no state file after up');
+  // The nodes' agents dial in to the leaves' listen ranges: those sessions are dynamic on the FRR side.
+  const settled = (all: ReturnType<typeof fabricSessions>): boolean =>
+    all.filter((s) => !s.dynamic).length === 4 && all.filter((s) => s.dynamic).length === 4 &&
+    all.every((s) => s.state === 'Established' && s.prefixesReceived > 0);
   let sessions = fabricSessions(state);
-  for (let i = 0; i < 120 && !(sessions.length === 4 && sessions.every((s) => s.state === 'Established' && s.prefixesReceived > 0)); i++) {
+  for (let i = 0; i < 120 && !settled(sessions); i++) {
     await sleep(500);
     sessions = fabricSessions(state);
   }
-  t.deepEqual(sessions.map((s) => `${s.router}>${s.hostname}:${s.state}`).sort(),
+  t.deepEqual(sessions.filter((s) => !s.dynamic).map((s) => `${s.router}>${s.hostname}:${s.state}`).sort(),
     ['leaf1>spine1:Established', 'leaf2>spine1:Established', 'spine1>leaf1:Established', 'spine1>leaf2:Established']);
+  t.deepEqual(sessions.filter((s) => s.dynamic).map((s) => `${s.router}>${s.hostname}:${s.state}`).sort(),
+    ['leaf1>node1:Established', 'leaf1>node2:Established', 'leaf2>node3:Established', 'leaf2>node4:Established']);
 
   // Every pod reaches its node; the servers reach each other across racks through the fabric (underlay).
   const pods = podsOf(state);
@@ -50,12 +56,12 @@ test.serial('leaf-spine: up, fabric Established, pods reach their node, status, 
   t.deepEqual(spine?.processes.map((p) => `${p.name}:${p.alive}`), ['zebra:true', 'staticd:true', 'bgpd:true', 'bfdd:true']);
   t.is(st.otherNamespaces.length, 8, 'the eight pod namespaces');
   const table = rackroute(['lab', 'status', '--name', name, lab('leaf-spine')]);
-  t.regex(table.stdout, /spine1\s+frr\s+rrlab-t-leaf-spine-spine1\s+yes\s+zebra\[\d+\]/);
+  t.regex(table.stdout, /spine1\s+frr\s+rrlab-t-leaf-spine\.spine1\s+yes\s+zebra\[\d+\]/);
 
   const down = rackroute(['lab', 'down', '--name', name, lab('leaf-spine')]);
   t.is(down.status, 0, down.stderr);
   t.regex(down.stdout, /15 namespaces removed/);
-  t.deepEqual(namespacesWithPrefix(`rrlab-${name}-`), []);
+  t.deepEqual(namespacesWithPrefix(labPrefix(name)), []);
   t.deepEqual(processesMentioning(labDir(name)), []);
   t.false(existsSync(labDir(name)));
 });
@@ -80,12 +86,12 @@ test.serial('a killed `lab up` followed by `lab down` cleans everything', async 
   }
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  t.true(namespacesWithPrefix(`rrlab-${name}-`).length > 0, 'the killed run left namespaces behind');
+  t.true(namespacesWithPrefix(labPrefix(name)).length > 0, 'the killed run left namespaces behind');
   t.true(processesMentioning(labDir(name)).length > 0, 'and FRR daemons');
 
   const down = rackroute(['lab', 'down', '--name', name, lab('leaf-spine')]);
   t.is(down.status, 0, down.stderr);
-  t.deepEqual(namespacesWithPrefix(`rrlab-${name}-`), []);
+  t.deepEqual(namespacesWithPrefix(labPrefix(name)), []);
   t.deepEqual(processesMentioning(labDir(name)), []);
 
   // And once more without any state file: the prefix scan alone finds what a run left.
@@ -96,7 +102,7 @@ test.serial('a killed `lab up` followed by `lab down` cleans everything', async 
   rmSync(stateFile);
   const down2 = rackroute(['lab', 'down', '--name', name, lab('basic')]);
   t.is(down2.status, 0, down2.stderr);
-  t.deepEqual(namespacesWithPrefix(`rrlab-${name}-`), []);
+  t.deepEqual(namespacesWithPrefix(labPrefix(name)), []);
   t.deepEqual(processesMentioning(labDir(name)), []);
 });
 
@@ -112,5 +118,5 @@ test.serial('`lab up` refuses a lab that is already up, and a topology it cannot
   const bad = rackroute(['lab', 'up', '--name', name, '/nonexistent/x.clab.yml']);
   t.is(bad.status, 1);
   t.regex(bad.stderr, /no such file/i);
-  t.deepEqual(namespacesWithPrefix(`rrlab-${name}-`), []);
+  t.deepEqual(namespacesWithPrefix(labPrefix(name)), []);
 });

@@ -112,3 +112,10 @@ test('the FRR daemons file selects daemons, zebra first', (t) => {
   t.deepEqual(frrDaemons(readFileSync(join(labs, 'frr/daemons-static'), 'utf8')), ['zebra', 'staticd']);
   t.deepEqual(frrDaemons('bgpd=no\n#bfdd=yes\n  ospfd=yes\n'), ['zebra', 'ospfd']);
 });
+
+test('a lab\'s namespace prefix never matches another lab whose name extends it', async (t) => {
+  const { labPrefix, nsName } = await import('../../../src/lab/state.js');
+  t.is(nsName('t-fallback', 'node1'), 'rrlab-t-fallback.node1');
+  t.false(nsName('t-fallback-vxlan', 'node1').startsWith(labPrefix('t-fallback')));
+  t.true(`${nsName('t-fallback', 'node1')}-pod1`.startsWith(labPrefix('t-fallback')), 'pods belong to their lab');
+});
