@@ -4,7 +4,7 @@
 // stopped by PID and the namespaces are deleted in `close()`, which tests call in an always-run teardown.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -118,15 +118,18 @@ export class Lab {
   private readonly vethP: string;
   private readonly vethU: string;
 
-  /** tag: a short unique word (namespace and veth names); net: third octet of 10.77.net.0/24. */
-  constructor(readonly tag: string, net: number) {
-    this.peerNs = `rrses-${tag}-p`;
-    this.usNs = `rrses-${tag}-u`;
-    this.vethP = `rs${tag}p`;
-    this.vethU = `rs${tag}u`;
+  /**
+   * tag: a short unique word (namespace and veth names); net: third octet of 10.77.net.0/24; prefix: of the
+   * namespaces and the temp dir (other suites use their own, e.g. the interop tests' `rrint`), veth: of the veths.
+   */
+  constructor(readonly tag: string, net: number, readonly names: { prefix: string; veth: string } = { prefix: 'rrses', veth: 'rs' }) {
+    this.peerNs = `${names.prefix}-${tag}-p`;
+    this.usNs = `${names.prefix}-${tag}-u`;
+    this.vethP = `${names.veth}${tag}p`;
+    this.vethU = `${names.veth}${tag}u`;
     this.peerIp = `10.77.${net}.1`;
     this.usIp = `10.77.${net}.2`;
-    this.dir = mkdtempSync(path.join(tmpdir(), `rrses-${tag}-`));
+    this.dir = mkdtempSync(path.join(tmpdir(), `${names.prefix}-${tag}-`));
   }
 
   up(): void {
@@ -148,6 +151,11 @@ export class Lab {
       this.in(ns, 'ip', ['link', 'set', dev, 'up']);
     }
     this.in(this.usNs, 'ping', ['-c1', '-W2', this.peerIp]);
+  }
+
+  /** One more IPv4 address on the daemon's end of the veth (a second peer in the same namespace). */
+  addPeerAddress(ip: string): void {
+    this.in(this.peerNs, 'ip', ['addr', 'add', `${ip}/24`, 'dev', this.vethP]);
   }
 
   in(ns: string, cmd: string, args: readonly string[], opts: { allowFail?: boolean; timeout?: number } = {}): string {
@@ -242,8 +250,14 @@ export class Lab {
     return pid;
   }
 
-  /** zebra + bgpd as user frr; returns bgpd's PID and a vtysh runner. */
-  async frr(bgpdConf: string): Promise<{ pid: number; vtysh: (...lines: string[]) => string; conf: (...lines: string[]) => string }> {
+  /**
+   * zebra + bgpd as user frr; returns bgpd's PID, a vtysh runner, `killBgpd` (SIGKILL, as a crash: no NOTIFICATION,
+   * the TCP connection closes) and `startBgpd` (again, from the same file; returns the new PID).
+   */
+  async frr(bgpdConf: string): Promise<{
+    pid: number; vtysh: (...lines: string[]) => string; conf: (...lines: string[]) => string;
+    killBgpd: () => Promise<void>; startBgpd: () => Promise<number>;
+  }> {
     const run = path.join(this.dir, 'frr');
     mkdirSync(run, { recursive: true });
     writeFileSync(path.join(run, 'zebra.conf'), `hostname rrses-frr\nlog file ${run}/zebra.log informational\n`);
@@ -254,29 +268,44 @@ export class Lab {
     const common = ['-u', 'frr', '-g', 'frr', '--vty_socket', run, '-z', `${run}/zserv.api`, '-A', '127.0.0.1', '-P', '0', '-d'];
     this.in(this.peerNs, '/usr/lib/frr/zebra', [...common, '-f', `${run}/zebra.conf`, '-i', `${run}/zebra.pid`]);
     await this.pidFile(`${run}/zebra.pid`);
-    this.in(this.peerNs, '/usr/lib/frr/bgpd', [...common, '-f', `${run}/bgpd.conf`, '-i', `${run}/bgpd.pid`]);
-    const pid = await this.pidFile(`${run}/bgpd.pid`);
+    const startBgpd = (): Promise<number> => {
+      this.in(this.peerNs, '/usr/lib/frr/bgpd', [...common, '-f', `${run}/bgpd.conf`, '-i', `${run}/bgpd.pid`]);
+      return this.pidFile(`${run}/bgpd.pid`);
+    };
+    let pid = await startBgpd();
     const vtysh = (...lines: string[]): string => this.in(this.peerNs, 'vtysh',
       ['--vty_socket', run, '-d', 'bgpd', ...lines.flatMap((l) => ['-c', l])]);
     const conf = (...lines: string[]): string => vtysh('configure terminal', ...lines);
-    return { pid, vtysh, conf };
+    const killBgpd = async (): Promise<void> => {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await until('bgpd to exit', () => !alive(pid), 10000);
+      rmSync(`${run}/bgpd.pid`, { force: true });
+    };
+    const again = async (): Promise<number> => {
+      pid = await startBgpd();
+      return pid;
+    };
+    return { pid, vtysh, conf, killBgpd, startBgpd: again };
   }
 
-  async bird(conf: string): Promise<{ pid: number; birdc: (...args: string[]) => string }> {
+  /** `opts.recover`: start with -R (graceful restart recovery, after `birdc graceful restart` stopped the last one). */
+  async bird(conf: string, opts: { recover?: boolean } = {}): Promise<{ pid: number; birdc: (...args: string[]) => string }> {
     const run = path.join(this.dir, 'bird');
     mkdirSync(run, { recursive: true });
     writeFileSync(path.join(run, 'bird.conf'), conf.replaceAll('@RUN@', run));
-    this.in(this.peerNs, 'bird', ['-c', `${run}/bird.conf`, '-s', `${run}/bird.ctl`, '-P', `${run}/bird.pid`]);
+    rmSync(`${run}/bird.pid`, { force: true });
+    this.in(this.peerNs, 'bird', ['-c', `${run}/bird.conf`, '-s', `${run}/bird.ctl`, '-P', `${run}/bird.pid`, ...(opts.recover === true ? ['-R'] : [])]);
     const pid = await this.pidFile(`${run}/bird.pid`);
     return { pid, birdc: (...args) => sh('birdc', ['-s', `${run}/bird.ctl`, ...args]) };
   }
 
-  async gobgp(toml: string): Promise<{ pid: number; gobgp: (...args: string[]) => string }> {
+  /** `opts.restarting`: start with -r (the restart state bit in its graceful-restart capability). */
+  async gobgp(toml: string, opts: { restarting?: boolean } = {}): Promise<{ pid: number; gobgp: (...args: string[]) => string }> {
     const run = path.join(this.dir, 'gobgp');
     mkdirSync(run, { recursive: true });
     writeFileSync(path.join(run, 'gobgpd.toml'), toml);
     const child = spawn('ip', ['netns', 'exec', this.peerNs, 'gobgpd', '-f', `${run}/gobgpd.toml`, '-t', 'toml', '-p',
-      '--api-hosts', '127.0.0.1:50051', '--log-plain'], { stdio: ['ignore', 'ignore', 'ignore'], detached: false });
+      '--api-hosts', '127.0.0.1:50051', '--log-plain', ...(opts.restarting === true ? ['-r'] : [])], { stdio: ['ignore', 'ignore', 'ignore'], detached: false });
     const pid = child.pid as number;
     this.pids.push(pid);
     const gobgp = (...args: string[]): string => this.in(this.peerNs, 'gobgp', ['-u', '127.0.0.1', '-p', '50051', ...args]);
@@ -289,8 +318,11 @@ export class Lab {
     mkdirSync(run, { recursive: true });
     mkdirSync('/run/openbgpd', { recursive: true });
     writeFileSync(path.join(run, 'bgpd.conf'), conf.replaceAll('@RUN@', run), { mode: 0o600 });
+    // Its log (-d -v: stderr) goes to RUN/bgpd.log.
+    const log = openSync(path.join(run, 'bgpd.log'), 'a');
     const child = spawn('ip', ['netns', 'exec', this.peerNs, 'bgpd', '-d', '-v', '-f', `${run}/bgpd.conf`],
-      { stdio: ['ignore', 'ignore', 'ignore'] });
+      { stdio: ['ignore', log, log] });
+    closeSync(log);
     const pid = child.pid as number;
     this.pids.push(pid);
     await until('openbgpd socket', () => existsSync(`${run}/bgpd.sock`), 15000);
