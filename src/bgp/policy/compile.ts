@@ -13,6 +13,8 @@ import { PolicyError } from './types.js';
 interface CompiledTerm {
   readonly name: string;
   readonly test: Predicate;
+  readonly prefixTest: (prefix: PrefixKey) => boolean;
+  readonly usesAttributes: boolean;
   readonly rewrite: Rewrite | undefined;
   readonly accept: boolean;
 }
@@ -28,9 +30,12 @@ export class CompiledPolicy implements RoutePolicy {
     this.terms = def.terms.map((t, i) => {
       const path = `terms[${i}]`;
       if (t.result !== 'accept' && t.result !== 'reject') throw new PolicyError(`${path}.result`, 'must be accept or reject');
+      const m = compileMatch(t.match, lists, `${path}.match`);
       return {
         name: t.name ?? `term-${i}`,
-        test: compileMatch(t.match, lists, `${path}.match`),
+        test: m.test,
+        prefixTest: m.prefixTest,
+        usesAttributes: m.usesAttributes,
         rewrite: compileActions(t.actions, `${path}.actions`),
         accept: t.result === 'accept',
       };
@@ -55,6 +60,20 @@ export class CompiledPolicy implements RoutePolicy {
 
   apply(term: number, attrs: AttrSet, ctx: PolicyContext): PathAttributes | null {
     return this.run(term, attrs, ctx);
+  }
+
+  /**
+   * True when every route for `prefix` is rejected, whatever its attributes: walking the terms in order, no
+   * accepting term can match the prefix before a rejecting term that matches on the prefix alone (or the reject
+   * default). With the default export policy (own prefixes only) this is true for every other prefix.
+   */
+  rejectsPrefix(prefix: PrefixKey): boolean {
+    for (const t of this.terms) {
+      if (!t.prefixTest(prefix)) continue;
+      if (t.accept) return false;
+      if (!t.usesAttributes) return true;
+    }
+    return !this.defaultAccept;
   }
 
   /** Both steps at once (for tests and one-off use). */

@@ -10,14 +10,37 @@ import { PolicyError } from './types.js';
 
 export type Predicate = (prefix: PrefixKey, attrs: PathAttributes) => boolean;
 
+/** A term's match: the whole predicate, and what can be decided from the prefix alone. */
+export interface CompiledMatch {
+  readonly test: Predicate;
+  /** The conditions on the prefix only (family, prefix list): false means the term cannot match, whatever the attributes. */
+  readonly prefixTest: (prefix: PrefixKey) => boolean;
+  /** Some condition looks at the attributes (communities, AS path): prefixTest true does not mean a match. */
+  readonly usesAttributes: boolean;
+}
+
+const ALWAYS = (): boolean => true;
+
+function all<A extends unknown[]>(tests: ((...a: A) => boolean)[]): (...a: A) => boolean {
+  if (tests.length === 0) return ALWAYS;
+  if (tests.length === 1) return tests[0]!;
+  return (...a) => {
+    for (const t of tests) if (!t(...a)) return false;
+    return true;
+  };
+}
+
 export function compileMatch(
   def: MatchDef | undefined, lists: Readonly<Record<string, PrefixListDef>>, path: string,
-): Predicate {
-  if (def === undefined) return () => true;
+): CompiledMatch {
+  if (def === undefined) return { test: ALWAYS, prefixTest: ALWAYS, usesAttributes: false };
+  const prefixTests: ((prefix: PrefixKey) => boolean)[] = [];
   const tests: Predicate[] = [];
   if (def.family !== undefined) {
     const v4 = def.family === 'ipv4';
-    tests.push((p) => (typeof p === 'number') === v4);
+    const t = (p: PrefixKey): boolean => (typeof p === 'number') === v4;
+    prefixTests.push(t);
+    tests.push(t);
   }
   if (def.prefixList !== undefined) {
     let list: PrefixListDef;
@@ -31,6 +54,7 @@ export function compileMatch(
       list = def.prefixList;
     }
     const m = compilePrefixList(list, where);
+    prefixTests.push(m);
     tests.push((p) => m(p));
   }
   if (def.community !== undefined) {
@@ -63,10 +87,5 @@ export function compileMatch(
     }
     if (maxLength !== undefined) tests.push((_p, a) => asPathLength(a.asPath) <= maxLength);
   }
-  if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0]!;
-  return (p, a) => {
-    for (const t of tests) if (!t(p, a)) return false;
-    return true;
-  };
+  return { test: all(tests), prefixTest: all(prefixTests), usesAttributes: tests.length > prefixTests.length };
 }

@@ -70,6 +70,11 @@ export class AdjRibOut {
     return this.dirty[0].size + this.dirty[1].size;
   }
 
+  /** Nothing to look at and no End-of-RIB to send: take() would return no plans. */
+  get idle(): boolean {
+    return this.dirty[0].size + this.dirty[1].size === 0 && !this.eorPending[0] && !this.eorPending[1];
+  }
+
   markDirty(family: Family, key: PrefixKey): void {
     this.dirty[familyIndex(family)].set(key, 0);
   }

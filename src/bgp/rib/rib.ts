@@ -408,6 +408,8 @@ export class Rib {
         for (const p of outs) {
           // Its own best path is never sent back to a peer: skip unless something is to be withdrawn.
           if (from === p.id && !p.out!.addPath[fi] && !p.out!.hasSent(family, key)) continue;
+          // Nor a prefix its export policy rejects outright, unless something is to be withdrawn.
+          if (this.exportRejects(p, family, key)) continue;
           p.out!.markDirty(family, key);
         }
         if (t.head[d]! < 0) t.release(d);
@@ -445,6 +447,7 @@ export class Rib {
    */
   takeUpdates(id: PeerId, now = this.clock.now()): TakeResult {
     const p = this.upPeer(id);
+    if (p.out!.idle) return { plans: [], nextAt: undefined };
     return p.out!.take(now, this.exporterFor(p));
   }
 
@@ -681,9 +684,18 @@ export class Rib {
       if (!p.hasFamily(family)) continue;
       const t = this.dests[fi];
       t.index.forEach((key, d) => {
-        if (t.best[d]! >= 0) out.markDirty(family, key);
+        if (t.best[d]! >= 0 && !this.exportRejects(p, family, key)) out.markDirty(family, key);
       });
     }
+  }
+
+  /**
+   * The peer's export policy rejects every route for the prefix (RoutePolicy.rejectsPrefix) and nothing is
+   * advertised for it: there is nothing to compute or send, so the prefix need not be queued for the peer.
+   */
+  private exportRejects(p: Peer, family: Family, key: PrefixKey): boolean {
+    const policy = p.exportPolicy;
+    return policy.rejectsPrefix !== undefined && policy.rejectsPrefix(key) && !p.out!.hasSent(family, key);
   }
 
   private exporterFor(target: Peer): Exporter {
@@ -693,9 +705,12 @@ export class Rib {
     const held: number[] = [];
     const env = this.env;
     const s = this.routes;
+    const policy = target.exportPolicy;
+    // Prefixes the policy rejects whatever their attributes: no rewrite, no interning (RoutePolicy.rejectsPrefix).
+    const rejects = (key: PrefixKey): boolean => policy.rejectsPrefix !== undefined && policy.rejectsPrefix(key);
     const memoFor = (m: Map<number, IdMemo>, k: number): IdMemo => {
       let x = m.get(k);
-      if (x === undefined) m.set(k, (x = new IdMemo(this.attrs.capacity)));
+      if (x === undefined) m.set(k, (x = new IdMemo()));
       return x;
     };
     const exportRoute = (family: Family, key: PrefixKey, r: number): AttrSet | null => {
@@ -717,7 +732,6 @@ export class Rib {
       }
       if (w < 0) return null;
       const ws = this.attrs.get(w);
-      const policy = target.exportPolicy;
       const term = policy.match(key, ws);
       const m2 = memoFor(final, term * 2 + fi);
       let out = m2.get(w);
@@ -733,7 +747,7 @@ export class Rib {
       best: (family, key) => {
         const t = this.dests[familyIndex(family)];
         const d = t.find(key);
-        if (d < 0) return null;
+        if (d < 0 || rejects(key)) return null;
         const b = t.best[d]!;
         return b < 0 ? null : exportRoute(family, key, b);
       },
@@ -742,7 +756,7 @@ export class Rib {
         const sets: AttrSet[] = [];
         const t = this.dests[familyIndex(family)];
         const d = t.find(key);
-        if (d < 0 || t.best[d]! < 0) return { ids, sets };
+        if (d < 0 || t.best[d]! < 0 || rejects(key)) return { ids, sets };
         const max = target.config.addPathSendMax ?? 1;
         const order = [t.best[d]!];
         for (let r = t.head[d]!; r >= 0; r = s.next[r]!) if (r !== order[0] && (s.flags[r]! & RF_MULTIPATH) !== 0) order.push(r);
@@ -761,11 +775,11 @@ export class Rib {
 }
 
 
-/** attr id -> int memo, -2 when unset; grows as needed. */
+/** attr id -> int memo, -2 when unset; grows as needed (to the highest id used, not the table's capacity). */
 class IdMemo {
   private v: Int32Array;
-  constructor(size: number) {
-    this.v = new Int32Array(Math.max(16, size)).fill(-2);
+  constructor(size = 16) {
+    this.v = new Int32Array(size).fill(-2);
   }
   get(id: number): number {
     return id < this.v.length ? this.v[id]! : -2;

@@ -18,7 +18,12 @@ export interface RoutePolicy {
   match(prefix: PrefixKey, attrs: PathAttributes): number;
   /** Applies term `term` (-1: the default action). null = reject; the input object back = accept unchanged. */
   apply(term: number, attrs: AttrSet, ctx: PolicyContext): PathAttributes | null;
+  /**
+   * Optional shortcut: true only if the policy rejects every route for this prefix, whatever its attributes (false
+   * when unsure). The RIB then skips the per-peer export work (rewrite, interning) for prefixes a peer never gets.
+   */
+  rejectsPrefix?(prefix: PrefixKey): boolean;
 }
 
-export const ACCEPT_ALL: RoutePolicy = { match: () => -1, apply: (_t, a) => a };
-export const REJECT_ALL: RoutePolicy = { match: () => -1, apply: () => null };
+export const ACCEPT_ALL: RoutePolicy = { match: () => -1, apply: (_t, a) => a, rejectsPrefix: () => false };
+export const REJECT_ALL: RoutePolicy = { match: () => -1, apply: () => null, rejectsPrefix: () => true };
