@@ -153,7 +153,11 @@ test.serial('dynamic neighbour: FRR dials in to our listen range', async (t) => 
   await a.exit();
 });
 
-test.serial('collision: FRR and we dial at once; one session survives, the one the higher BGP id opened', async (t) => {
+// Which connection survives depends on timing, and both outcomes are RFC 4271 §6.8: when both reach OpenConfirm,
+// the one opened by the higher BGP id (ours) stays; when one is already Established before the other's OPEN
+// arrives, the Established one stays. The identifier rule itself is tested deterministically in
+// test/unit/session (both orders, in-memory connections); here a real FRR must end with exactly one session.
+test.serial('collision: FRR and we dial at once; exactly one session survives and never goes down', async (t) => {
   frr.conf('router bgp 65001', `neighbor ${lab.usIp} shutdown`);
   lab.holdMessages();
   lab.holdOurSyns();
@@ -174,7 +178,8 @@ test.serial('collision: FRR and we dial at once; one session survives, the one t
   const st = await a.status(lab.peerIp);
   t.log('collisions resolved by us:', st['collisions'], 'last notification:', JSON.stringify(st['lastNotification']));
   t.is(st['state'], 'Established');
-  t.is(st['direction'], 'outbound');
+  t.true(st['direction'] === 'outbound' || st['direction'] === 'inbound');
+  t.log(`surviving connection: ${st['direction'] as string}${st['direction'] === 'outbound' ? ' (opened by the higher BGP id, ours)' : ' (Established first)'}`);
   t.is(st['connections'], 1);
   const notes = st['lastNotification'] as { sent: { subcode: number } | null; received: { subcode: number } | null };
   // Both connections existed at once (waited for above); who closes the loser first varies: us (Cease/7 sent),
@@ -183,6 +188,6 @@ test.serial('collision: FRR and we dial at once; one session survives, the one t
   t.false(a.events.some((x) => x.ev === 'down'), 'the surviving session never went down');
   t.is(a.events.filter(isEstablished).length, 1);
   t.is(lab.bgpConnections(), 1);
-  verified['collision (FRR active + ours active)'] = `ok, kept ours (higher id), collisions=${st['collisions']}`;
+  verified['collision (FRR active + ours active)'] = `ok, one session kept (${st['direction'] as string}), collisions=${st['collisions']}`;
   await a.exit();
 });
