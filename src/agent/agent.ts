@@ -45,6 +45,7 @@ export class Agent {
     this.log = opts.logger ?? createLogger();
     const { config } = loadSiteFile(opts.configPath); // throws ConfigError: the agent refuses to start on a bad file
     this.site = config;
+    this.applyLogLevel();
     this.node = selectNode(config, opts.nodeName);
     this.socketPath = opts.socketPath ?? (config.api.socket || DEFAULT_SOCKET);
   }
@@ -173,6 +174,11 @@ export class Agent {
     }
   }
 
+  /** The site file's `log.level`, unless RACKROUTE_LOG_LEVEL (set by whoever runs the agent) says otherwise. */
+  private applyLogLevel(): void {
+    if (!process.env.RACKROUTE_LOG_LEVEL) this.log.level = this.site.log.level;
+  }
+
   /** Applies the site file again; a bad file is reported (file:line:column) and the running config kept. */
   reload(why: string): boolean {
     let next: SiteConfig;
@@ -190,6 +196,7 @@ export class Agent {
     const after = new Map(peersOf(next, node).map((p) => [p.address, p]));
     this.site = next;
     this.node = node;
+    this.applyLogLevel();
     this.speaker.setConfig(next, node);
     void this.kernel?.setSite(next, node).catch((e: Error) => this.log.error('reload: tunnels and routes not updated', { event: 'reload-kernel', error: e.message }));
     this.datapath?.update(next, node);

@@ -31,7 +31,7 @@ export {
   collisionWinner, resolveCollision, type CollisionDecision, type CollisionInput, type Speaker,
 } from './collision.js';
 export { isGracefulDown, staleInfo, type DownCause } from './graceful.js';
-export { backoffDelay, keepaliveInterval, nextDeadline, nextRandom, type Backoff } from './timers.js';
+export { backoffDelay, deadline, keepaliveInterval, nextDeadline, nextRandom, type Backoff } from './timers.js';
 export {
   CeaseSubcode, ErrorCode, FsmSubcode, OpenSubcode, decodeShutdownMessage, encodeShutdownMessage,
   hardReset, isHardReset, notification, notificationName, unwrapHardReset,

@@ -11,7 +11,7 @@ import {
 } from '../codec/index.js';
 import { checkTypeLength } from '../codec/header.js';
 import {
-  fsmConfig, initialState, nextDeadline, resolveCollision, step,
+  deadline, fsmConfig, initialState, nextDeadline, resolveCollision, step,
   type Direction, type FsmAction, type FsmConfig, type FsmEvent, type FsmState, type Negotiated, type Notification,
   type StateName, type StopSubcode, type EstablishedState, type OpenMessage as FsmOpen,
 } from '../fsm/index.js';
@@ -56,6 +56,11 @@ interface Conn {
   receivedOpen: WireOpen | null;
   /** Restored after a passive start made for an inbound connection: how the session restarts later. */
   passiveStart: boolean | undefined;
+  /**
+   * When the last UPDATE taken on the Established fast path arrived (see onMessage), or null. The FSM restarts
+   * its hold timer from this time before it handles its next event (catchUp): the lazy hold timer.
+   */
+  heardAt: number | null;
 }
 
 const STOP_SUBCODES: Readonly<Record<number, StopSubcode>> = {
@@ -286,7 +291,7 @@ export class PeerSession {
         negotiated: negotiated ?? this.lastNegotiated,
       },
       timers: {
-        hold: timer(this.peer.holdTime, negotiated?.holdTime ?? null, s.timers.hold),
+        hold: timer(this.peer.holdTime, negotiated?.holdTime ?? null, this.holdDeadline(c)),
         keepalive: timer(Math.floor(this.peer.holdTime / 3), negotiated?.keepaliveTime ?? null, s.timers.keepalive),
         connectRetry: timer(this.peer.connectRetry, null, s.timers.connectRetry),
       },
@@ -360,6 +365,7 @@ export class PeerSession {
     return {
       id: nextConnectionId++, fsm, socket: null, direction: null, connected: false,
       framer: new BgpFramer(), error: undefined, sentOpen: null, receivedOpen: null, passiveStart: undefined,
+      heardAt: null,
     };
   }
 
@@ -378,6 +384,7 @@ export class PeerSession {
     c.error = undefined;
     c.sentOpen = null;
     c.receivedOpen = null;
+    c.heardAt = null;
     if (c.connected) this.everConnected = true;
     socket.on('error', (e: unknown) => {
       if (c.socket === socket) c.error = errorCode(e);
@@ -421,7 +428,17 @@ export class PeerSession {
     try {
       if (type === 2) {
         checkTypeLength(type, m.length);
-        // The framer's view is reused on the next chunk: the speaker gets its own copy.
+        if (c === this.main && c.fsm.name === 'Established' && !this.draining && this.queue.length === 0) {
+          // The Established fast path: in Established an UPDATE only restarts the hold timer and is delivered
+          // (RFC 4271 §8.2.2 event 27), so it skips the reducer (a new state, timers and actions per message) and
+          // the timer re-arm. Its arrival time is noted; the FSM restarts the hold timer from it before its next
+          // event (catchUp), so the hold timer still fires only HoldTime after the last message heard. The hook
+          // reads the framer's view synchronously (no copy).
+          c.heardAt = this.clock.now();
+          this.hooks.update(this, m);
+          return;
+        }
+        // Queued behind other events: the framer's view is reused on the next chunk, so the FSM gets a copy.
         this.enqueue(c, { kind: 'update', update: m.slice() });
         return;
       }
@@ -542,7 +559,28 @@ export class PeerSession {
     this.schedule();
   }
 
+  /**
+   * The lazy hold timer: UPDATEs taken on the fast path since the FSM last ran restart its hold timer now, stamped
+   * with the last one's arrival (what stepping each of them would have left). KEEPALIVE is the Established event
+   * whose whole effect is that restart (event 26; an UPDATE, event 27, adds only the delivery, already done).
+   */
+  private catchUp(c: Conn): void {
+    const at = c.heardAt;
+    if (at === null) return;
+    c.heardAt = null;
+    if (c.fsm.name !== 'Established') return;
+    c.fsm = step(c.fsm, { kind: 'keepalive', now: at }, this.config).state;
+  }
+
+  /** The hold deadline the FSM will have once it catches up (for status). */
+  private holdDeadline(c: Conn): number | null {
+    const d = c.fsm.timers.hold;
+    if (d === null || c.heardAt === null || c.fsm.name !== 'Established') return d;
+    return Math.max(d, deadline(c.heardAt, c.fsm.negotiated.holdTime));
+  }
+
   private process(c: Conn, ev: Event): void {
+    this.catchUp(c);
     const mainBefore = this.main;
     const stateBefore = mainBefore.fsm.name;
     const connBefore = c.fsm.name;

@@ -16,7 +16,10 @@ export interface SessionHooks {
   established(session: PeerSession, negotiated: Negotiated, context: CodecContext): void;
   /** The session left Established. graceful: keep the peer's routes as stale (GR helper). */
   down(session: PeerSession, info: { reason: string; graceful: boolean; stale: StaleInfo | null }): void;
-  /** One whole UPDATE message (header included), in arrival order; the speaker decodes it (RFC 7606 handling there). */
+  /**
+   * One whole UPDATE message (header included), in arrival order; the speaker decodes it (RFC 7606 handling there).
+   * The bytes may be a view of the session's receive buffer: valid during the call only (copy them to keep them).
+   */
   update(session: PeerSession, message: Uint8Array): void;
   routeRefresh(session: PeerSession, afi: number, safi: number, subtype: number): void;
   stateChange(session: PeerSession, from: string, to: string, reason: string): void;

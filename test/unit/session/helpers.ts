@@ -137,7 +137,7 @@ export function recorder(): { hooks: SessionHooks; events: HookEvent[] } {
   const hooks: SessionHooks = {
     established: (_s, n) => { events.push({ kind: 'established', holdTime: n.holdTime, peerAsn: n.peerAsn }); },
     down: (_s, i) => { events.push({ kind: 'down', reason: i.reason, graceful: i.graceful }); },
-    update: (_s, m) => { events.push({ kind: 'update', bytes: m }); },
+    update: (_s, m) => { events.push({ kind: 'update', bytes: m.slice() }); },
     routeRefresh: (_s, afi, safi, subtype) => { events.push({ kind: 'refresh', afi, safi, subtype }); },
     stateChange: (_s, from, to, reason) => { events.push({ kind: 'state', from, to, reason }); },
   };
