@@ -221,6 +221,10 @@ test.serial('10,000 malformed UPDATEs: the session stays, memory stays flat', as
   const rss1 = agent.rssKiB();
   const grew = (rss1 - rss0) / 1024;
   t.log(`VmRSS before ${(rss0 / 1024).toFixed(1)} MiB, after 10,000 malformed UPDATEs (${took} ms) and a 3 s settle ${(rss1 / 1024).toFixed(1)} MiB: ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MiB`);
+  // One log line per peer and kind of malformation per 10 s, not one per message.
+  const logged = agent.logLines().filter((l) => l['event'] === 'update-error').length;
+  t.log(`update-error log lines for all the malformed UPDATEs so far: ${logged}`);
+  t.true(logged < 20, `${logged} lines`);
   t.true(grew < 20, `memory grew by ${grew.toFixed(1)} MiB`);
   t.is(await agent.state(RAW_IP), 'Established');
   const r = await agent.routes(false, RAW_IP);

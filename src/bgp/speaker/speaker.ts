@@ -43,7 +43,12 @@ interface PeerEntry {
   endOfRib: Set<Family>;
   /** Accepted from a listen range: gone (session and routes) once its connection ends. */
   readonly dynamic: boolean;
+  /** Malformed UPDATEs handled without a reset: counted; each kind logged at most once per interval. */
+  malformed: { total: number; kinds: Map<string, { suppressed: number; lastLogged: number }> };
 }
+
+/** A misbehaving peer must not flood the log: one line per peer and kind of malformation per interval. */
+const MALFORMED_LOG_INTERVAL_MS = 10_000;
 
 export type ChangeListener = (changes: readonly LocRibChange[]) => void;
 
@@ -181,7 +186,10 @@ export class BgpSpeaker {
         forwardingPreserved: () => this.restarting,
       } : undefined,
     });
-    const entry: PeerEntry = { config, session, id, log, blocked: false, adminDown: config.shutdown, families: [], endOfRib: new Set(), dynamic };
+    const entry: PeerEntry = {
+      config, session, id, log, blocked: false, adminDown: config.shutdown, families: [], endOfRib: new Set(), dynamic,
+      malformed: { total: 0, kinds: new Map() },
+    };
     this.peers.set(config.address, entry);
     session.onDrain(() => {
       entry.blocked = false;
@@ -265,7 +273,7 @@ export class BgpSpeaker {
       if (!e?.ingest) return;
       try {
         const r = e.ingest.ingest(message);
-        if (r.error) e.log.warn('malformed UPDATE handled without a reset (RFC 7606)', { event: 'update-error', action: r.error.action, code: r.error.code, subcode: r.error.subcode });
+        if (r.error) this.noteMalformed(e, r.error);
         if (r.maxPrefixExceeded && e.config.maxPrefix && !e.config.maxPrefix.warningOnly) {
           e.log.warn('maximum prefixes exceeded', { event: 'max-prefix', limit: e.config.maxPrefix.limit });
           session.maxPrefixExceeded(e.config.maxPrefix.restartTime > 0 ? e.config.maxPrefix.restartTime : 'never');
@@ -324,6 +332,25 @@ export class BgpSpeaker {
         resolve('end-of-rib');
       });
     });
+  }
+
+  private noteMalformed(e: PeerEntry, err: { action: string; code: number; subcode: number; data?: Uint8Array }): void {
+    const m = e.malformed;
+    m.total++;
+    // The kind: the action and the error, with the attribute type code when the data names one.
+    const kind = `${err.action} ${err.code}/${err.subcode} ${err.data?.[1] ?? ''}`;
+    let k = m.kinds.get(kind);
+    if (!k) m.kinds.set(kind, (k = { suppressed: 0, lastLogged: -Infinity }));
+    const now = this.clock.now();
+    if (now - k.lastLogged < MALFORMED_LOG_INTERVAL_MS) {
+      k.suppressed++;
+      return;
+    }
+    e.log.warn('malformed UPDATE handled without a reset (RFC 7606)', {
+      event: 'update-error', action: err.action, code: err.code, subcode: err.subcode, total: m.total, suppressedSinceLast: k.suppressed,
+    });
+    k.lastLogged = now;
+    k.suppressed = 0;
   }
 
   /** Flush once per batch of socket reads: one RIB flush, then one take per peer. */
