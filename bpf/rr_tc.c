@@ -4,8 +4,10 @@
  * pod veth: pod traffic the kernel FIB can forward is redirected straight to its egress device (or into
  * the pod), everything else goes on to the kernel stack untouched. Attach only to Ethernet devices.
  *
- * Room for the encapsulation fallback (issue 7): IP-in-IP decapsulation belongs at the top of rr_ingress,
- * before forwarding; encapsulation gets its own entry here (an rr_egress program) over lib/ helpers.
+ * IP-in-IP (issue 7) is its own program set (rr_ipip.c) on the same devices: its ingress program decapsulates
+ * ahead of this one, its egress program encapsulates what this one redirects to the uplink. rr_ingress reads its
+ * destination maps (lib/ipip_dst.h) for one thing: a tunnelled packet must fit the uplink with 20 bytes more,
+ * or it goes to the stack (which sends frag-needed), never to a drop at the uplink's egress.
  */
 #include "lib/common.h"
 #include "lib/eth.h"

@@ -8,6 +8,7 @@
 #define RR_FIB_H
 
 #include "common.h"
+#include "ipip_dst.h"
 #include "maps.h"
 
 enum rr_fwd_how {
@@ -18,7 +19,50 @@ enum rr_fwd_how {
 struct rr_fwd {
 	__u8 how; /* enum rr_fwd_how */
 	bool dst_local_pod; /* destination matched a pod CIDR of this node: the target may be a pod veth */
+	bool tunneled; /* destination in rr_ipip_dst: rr_ipip_egress adds 20 bytes on the way out */
+	__u32 len; /* what the MTU checks measure: the L3 packet or one GSO segment; 0 unknown (rr_fib_len) */
 };
+
+/*
+ * The length the MTU checks measure: the IP packet (l3_len) or, for a GSO packet, one segment as it will leave
+ * (IP header + TCP/UDP header + gso_size). 0 when a GSO packet is neither TCP nor UDP directly after the IP
+ * header: bpf_fib_lookup then checks the skb against the egress device itself (GSO-aware).
+ * May pull data: packet pointers taken before are invalid afterwards.
+ */
+RR_INLINE __u32 rr_fib_len(struct __sk_buff *ctx, __u32 l4_off, __u8 proto, __u32 l3_len)
+{
+	__u32 gso = ctx->gso_size;
+	__u8 *doff;
+
+	if (!gso)
+		return l3_len;
+	if (proto == IPPROTO_UDP)
+		return l4_off - ETH_HLEN + 8 + gso;
+	if (proto != IPPROTO_TCP || !rr_pull(ctx, l4_off + 13))
+		return 0;
+	doff = rr_data(ctx) + l4_off + 12;
+	if ((void *)(doff + 1) > rr_data_end(ctx))
+		return 0;
+	return l4_off - ETH_HLEN + (*doff >> 4) * 4 + gso;
+}
+
+/*
+ * A tunnelled packet must still fit the egress device once rr_ipip_egress has added its 20 bytes. The route to a
+ * tunnelled pod CIDR says mtu = underlay - 20, but bpf_fib_lookup checks only the device's MTU (a route MTU
+ * counts there only when locked or with ip_forward_use_pmtu), so the fast path checks it here; a packet that does
+ * not fit goes to the stack, which answers frag-needed (mtu = underlay - 20) or fragments, as for any route.
+ */
+RR_INLINE bool rr_fib_tunnel_fits(struct __sk_buff *ctx, __u32 ifindex, __u32 len)
+{
+	__u32 mtu = len;
+
+	if (!len)
+		return false;
+	/* The helper's verdict says "fits" for any GSO skb: only the device MTU it reports back is used. */
+	if (bpf_check_mtu(ctx, ifindex, &mtu, 0, 0) < 0)
+		return false;
+	return len + RR_IPIP_HLEN <= mtu;
+}
 
 RR_INLINE __u32 rr_cfg_flags(void)
 {
@@ -35,8 +79,16 @@ RR_INLINE __u32 rr_cfg_flags(void)
 RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, struct rr_fwd *fwd, __u32 *reason)
 {
 	__u32 cfg = rr_cfg_flags();
-	/* tot_len 0: the kernel checks the egress MTU itself, GSO-aware. */
-	int rc = bpf_fib_lookup(ctx, p, sizeof(*p), (cfg & RR_CFG_F_FIB_DIRECT) ? BPF_FIB_LOOKUP_DIRECT : 0);
+	int rc;
+
+	/*
+	 * tot_len: the kernel compares it with the route's MTU (ip_mtu_from_fib_result: the device's unless the
+	 * route's is locked) and answers FRAG_NEEDED; 0 would compare the whole skb with the device MTU plus 4 bytes
+	 * of VLAN slack (is_skb_forwardable), letting a 1451-byte packet through a 1450 VXLAN device. tot_len and
+	 * mtu_result share their bytes: fwd->len keeps the length.
+	 */
+	p->tot_len = fwd->len;
+	rc = bpf_fib_lookup(ctx, p, sizeof(*p), (cfg & RR_CFG_F_FIB_DIRECT) ? BPF_FIB_LOOKUP_DIRECT : 0);
 
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
@@ -62,6 +114,8 @@ RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, str
 	}
 	if (p->ifindex == ctx->ingress_ifindex)
 		return rr_pass(reason, RR_PASS_HAIRPIN);
+	if (fwd->tunneled && !rr_fib_tunnel_fits(ctx, p->ifindex, fwd->len))
+		return rr_pass(reason, RR_PASS_IPIP_TOO_BIG);
 	return RR_REDIRECT;
 }
 

@@ -12,7 +12,8 @@
  *                  the nodes we decapsulate for: we are never an open decapsulator
  * rr_ipip_cfg_v1   ARRAY[1]  key u32 0                          value struct rr_ipip_config (16 bytes)
  *
- * Counters go to rr_stats_v1 (lib/maps.h), shared with rr_tc.c when both are pinned in one directory.
+ * Counters go to rr_stats_v1 (lib/maps.h), shared with rr_tc.c when both are pinned in one directory. The two
+ * destination maps are defined in lib/ipip_dst.h: rr_tc.c reads them too (its MTU check for tunnelled packets).
  *
  * What the encapsulation relies on (MTU): the kernel route to a tunnelled pod CIDR carries
  * mtu = underlay MTU - 20, so the stack fragments (DF clear) or answers ICMP frag-needed / packet-too-big (DF
@@ -25,6 +26,7 @@
 
 #include "common.h"
 #include "csum.h"
+#include "ipip_dst.h"
 #include "maps.h"
 #include "metrics.h"
 
@@ -38,18 +40,12 @@
 #define BPF_F_ADJ_ROOM_DECAP_L3_IPV6 (1ULL << 8)
 #endif
 
-#define RR_IPIP_HLEN 20
 #define RR_IPIP_DF 0x4000
 #define RR_ECN_MASK 0x03
 #define RR_ECN_CE 0x03
 
 /* Helper result meaning "continue": the program returns TC_ACT_UNSPEC (next tc filter, then the stack). */
 #define RR_IPIP_NEXT 1000
-
-struct rr_ipip_dst {
-	__be32 remote; /* the remote node's underlay address: outer destination */
-	__be32 local; /* outer source; 0 = rr_ipip_cfg_v1's local address */
-};
 
 #define RR_IPIP_PEER_F_NODE (1U << 0)
 
@@ -64,24 +60,6 @@ struct rr_ipip_config {
 	__u8 ttl; /* outer TTL; 0 = inherit the inner TTL / hop limit */
 	__u8 reserved[7]; /* 0 */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct rr_pod4_key);
-	__type(value, struct rr_ipip_dst);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} rr_ipip_dst_v1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct rr_pod6_key);
-	__type(value, struct rr_ipip_dst);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} rr_ipip_dst6_v1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -84,7 +84,9 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	p.ipv4_src = ip->saddr;
 	p.ipv4_dst = ip->daddr;
 	p.ifindex = ctx->ingress_ifindex;
+	fwd.tunneled = rr_ipip_dst4_tunneled(ip->daddr);
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, &p);
+	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), p.l4_protocol, bpf_ntohs(ip->tot_len)); /* may pull: ip reloaded below */
 
 	ret = rr_fib_lookup(ctx, &p, &fwd, reason);
 	if (ret != RR_REDIRECT)

@@ -55,7 +55,9 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	__builtin_memcpy(p.ipv6_src, &ip6->saddr, 16);
 	__builtin_memcpy(p.ipv6_dst, &ip6->daddr, 16);
 	p.ifindex = ctx->ingress_ifindex;
+	fwd.tunneled = rr_ipip_dst6_tunneled(&ip6->daddr);
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, &p);
+	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), p.l4_protocol, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
 
 	ret = rr_fib_lookup(ctx, &p, &fwd, reason);
 	if (ret != RR_REDIRECT)

@@ -41,6 +41,7 @@ enum rr_reason {
 	RR_PASS_IPIP_UNKNOWN_PEER = 21, // ingress: IP-in-IP from a source that is not a known node: not decapsulated
 	RR_PASS_IPIP_FRAGMENT = 22, // ingress: fragment of an IP-in-IP packet: not decapsulated
 	RR_PASS_IPIP_MALFORMED = 23, // ingress: outer header with options, bad checksum or length, or inner header missing or of the wrong version
+	RR_PASS_IPIP_TOO_BIG = 24, // fast path: destination carried by IP-in-IP and the packet (or GSO segment) + 20 exceeds the egress MTU: the stack sends frag-needed or fragments
 
 	/* redirected by the fast path */
 	RR_FWD_REDIRECT = 64, // bpf_redirect to the egress device, MACs from the FIB lookup

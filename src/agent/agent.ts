@@ -11,6 +11,7 @@ import { BgpSpeaker } from '../bgp/speaker/speaker.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KernelRoutes } from './kernel.js';
 import { AgentDatapath } from './datapath.js';
+import { ebpfIpipFactory } from '../dataplane/tunnel/ipip-ebpf.js';
 
 export type ShutdownMode = 'restart' | 'withdraw';
 
@@ -57,7 +58,9 @@ export class Agent {
     // until every peer has sent End-of-RIB, then remove only what is stale.
     let restarting = false;
     if (this.site.fib.install) {
-      this.kernel = await KernelRoutes.open(this.site.fib, log);
+      // IP-in-IP by eBPF where the kernel has no ipip driver (ipip.implementation auto|ebpf)
+      const ebpfIpip = ebpfIpipFactory({ uplinks: this.site.datapath.uplinks, log: log.child({ component: 'tunnel' }) });
+      this.kernel = await KernelRoutes.open(this.site.fib, log, ebpfIpip);
       const adopted = await this.kernel.ownRoutesInKernel();
       restarting = adopted > 0;
       if (restarting) log.info('restarting: kernel routes kept until End-of-RIB', { event: 'restart-adopt', routes: adopted });

@@ -16,6 +16,8 @@ export class KernelRoutes {
   readonly planner: RoutePlanner;
   private started = false;
   private readonly tunnels: TunnelManager;
+  /** the destinations routed through IP-in-IP now */
+  private readonly ipipDsts = new Set<string>();
 
   private constructor(
     private readonly fib: NetlinkFib,
@@ -102,6 +104,15 @@ export class KernelRoutes {
   }
 
   private apply(d: PlanDelta): void {
+    // eBPF IP-in-IP encapsulates by destination (its maps), not by route: tell it before the routes change
+    const n = this.ipipDsts.size;
+    let changed = false;
+    for (const r of d.removes) changed = this.ipipDsts.delete(r.dst) || changed;
+    for (const r of d.upserts) {
+      if (r.transport !== 'ipip') changed = this.ipipDsts.delete(r.dst) || changed;
+      else if (!this.ipipDsts.has(r.dst)) changed = Boolean(this.ipipDsts.add(r.dst));
+    }
+    if (changed || n !== this.ipipDsts.size) this.tunnels.setRoutes([...this.ipipDsts]);
     for (const r of d.removes) this.reconciler.remove(this.toRoute(r));
     let pending = false;
     for (const r of d.upserts) {

@@ -45,6 +45,8 @@ export interface TransportStatusView {
       readonly details: Readonly<Record<string, string | number | boolean>>;
     } | null;
     readonly unavailable: string | null;
+    /** which implementation carries the tunnel and why: "ebpf: the kernel has no ipip driver ...", "kernel: ..." */
+    readonly implementation: string | null;
     readonly passes: number;
     readonly failedPasses: number;
   };

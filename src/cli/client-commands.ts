@@ -49,6 +49,7 @@ export function registerClientCommands(program: Command): void {
           : tr.tunnels.wanted ? `${tr.tunnels.wanted} UNAVAILABLE: ${tr.tunnels.unavailable ?? ''}` : 'none'}; `
           + `routes ${Object.entries(tr.routes).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; moves ${tr.moves}`
           + `${tr.moves ? ` (${Object.entries(tr.movesByReason).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
+        if (tr.tunnels.implementation) console.log(`tunnel implementation ${tr.tunnels.implementation}`);
         if (tr.nodes.length) printTable(['Node', 'Address', 'Transport', 'Why'], tr.nodes.map((n) => [n.node, n.address, n.transport, n.why]));
       }
     });

@@ -29,14 +29,14 @@
 // Maps and programs are pinned in the node's datapath pin directory (the agent's per-namespace directory, shared
 // with rr_tc.o so both count into rr_stats_v1): PIN_DIR/rr_ipip_*_v1 and PIN_DIR/progs/rr_ipip_{egress,ingress}.
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import bpf from 'bpf';
 import type { MapRef } from 'bpf';
 import { hostExec, type Exec } from './exec.js';
 import { DEFAULT_BUILD_DIR } from './loader.js';
 import { PinnedBpfMaps, DatapathMapError } from './maps.js';
-import { addressBytes, encodePodKey, formatAddress, formatCidr, parseCidr, decodePodKey, u32, CidrError } from './layout.js';
+import { addressBytes, encodePodKey, formatAddress, formatCidr, parseCidr, decodePodKey, u32, CidrError, PROGRAM_INGRESS } from './layout.js';
 import type { ReasonCount } from './port.js';
 
 export interface IpipTunnel {
@@ -370,9 +370,17 @@ export class IpipLoader {
       }));
   }
 
-  /** Remove our pins (maps and programs; the fast path's shared maps stay). Attached programs run on until detached. */
+  /**
+   * Remove our pins (maps and programs; the fast path's shared maps stay). Attached programs run on until detached.
+   * The destination maps are shared with the fast path (rr_ingress reads them: bpf/lib/ipip_dst.h): while it is
+   * pinned here they stay, so both program sets keep one map when IP-in-IP comes back (empty them first).
+   */
   unpin(): void {
-    for (const name of Object.values(IPIP_MAP_NAMES)) rmSync(join(this.pinDir, name), { force: true });
+    const fastPath = existsSync(join(this.pinDir, 'progs', PROGRAM_INGRESS));
+    for (const [role, name] of Object.entries(IPIP_MAP_NAMES)) {
+      if (fastPath && (role === 'dst4' || role === 'dst6')) continue;
+      rmSync(join(this.pinDir, name), { force: true });
+    }
     for (const p of [PROGRAM_IPIP_EGRESS, PROGRAM_IPIP_INGRESS] as const) rmSync(this.programPin(p), { force: true });
   }
 }
@@ -418,6 +426,8 @@ export class EbpfIpipTunnel implements IpipTunnel {
   async stop(opts: { detach: boolean }): Promise<void> {
     if (opts.detach) {
       for (const ifname of new Set((await this.loader.attachments()).map((a) => a.ifname))) await this.loader.detach(ifname);
+      // emptied: the fast path may keep the destination maps (unpin), and must not see tunnelled destinations
+      this.mapsPort?.sync([]);
       this.mapsPort?.close();
       this.mapsPort = undefined;
       this.loader.unpin();

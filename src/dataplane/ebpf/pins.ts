@@ -14,6 +14,10 @@ import { join } from 'node:path';
 import { MAP_NAMES, PROGRAM_INGRESS } from './layout.js';
 import { DEFAULT_PIN_DIR } from './maps.js';
 
+/** IP-in-IP's destination maps, which rr_tc.o defines too (bpf/lib/ipip_dst.h), and its program (see ipip.ts). */
+const IPIP_SHARED_MAPS = ['rr_ipip_dst_v1', 'rr_ipip_dst6_v1'] as const;
+const IPIP_PROGRAM_EGRESS = 'rr_ipip_egress';
+
 export const NETNS_PIN_ROOT = join(DEFAULT_PIN_DIR, 'netns');
 
 /** The inode of a network namespace file (/proc/PID/ns/net or a /run/netns bind mount). */
@@ -51,11 +55,16 @@ function rmdirIfEmpty(dir: string): void {
 /**
  * Removes the fast path's pins (its maps by name, progs/rr_ingress) and the directories left empty. Never
  * recursive: /sys/fs/bpf/rackroute also holds the other namespaces' directories, and other program sets of the
- * same node (IP-in-IP) pin beside ours. Attached programs keep running until detached (tc holds them); unpinned
- * maps live as long as a program uses them.
+ * same node (IP-in-IP) pin beside ours; the IP-in-IP destination maps both sets use stay while IP-in-IP is
+ * pinned. Attached programs keep running until detached (tc holds them); unpinned maps live as long as a program
+ * uses them.
  */
 export function removePins(pinDir: string): void {
   for (const name of Object.values(MAP_NAMES)) rmSync(join(pinDir, name), { force: true });
+  // rr_ingress also uses IP-in-IP's destination maps (bpf/lib/ipip_dst.h): they go with the last of the two.
+  if (!existsSync(join(pinDir, 'progs', IPIP_PROGRAM_EGRESS))) {
+    for (const name of IPIP_SHARED_MAPS) rmSync(join(pinDir, name), { force: true });
+  }
   rmSync(join(pinDir, 'progs', PROGRAM_INGRESS), { force: true });
   rmdirIfEmpty(join(pinDir, 'progs'));
   rmdirIfEmpty(pinDir);

@@ -51,6 +51,8 @@ export enum Reason {
   PASS_IPIP_FRAGMENT = 22,
   /** ingress: outer header with options, bad checksum or length, or inner header missing or of the wrong version */
   PASS_IPIP_MALFORMED = 23,
+  /** fast path: destination carried by IP-in-IP and the packet (or GSO segment) + 20 exceeds the egress MTU: the stack sends frag-needed or fragments */
+  PASS_IPIP_TOO_BIG = 24,
   /** bpf_redirect to the egress device, MACs from the FIB lookup */
   FWD_REDIRECT = 64,
   /** bpf_redirect_peer into a local pod's namespace */
@@ -117,6 +119,7 @@ export const REASONS: readonly ReasonInfo[] = [
   { id: Reason.PASS_IPIP_UNKNOWN_PEER, label: 'pass_ipip_unknown_peer', kind: 'pass', description: 'ingress: IP-in-IP from a source that is not a known node: not decapsulated' },
   { id: Reason.PASS_IPIP_FRAGMENT, label: 'pass_ipip_fragment', kind: 'pass', description: 'ingress: fragment of an IP-in-IP packet: not decapsulated' },
   { id: Reason.PASS_IPIP_MALFORMED, label: 'pass_ipip_malformed', kind: 'pass', description: 'ingress: outer header with options, bad checksum or length, or inner header missing or of the wrong version' },
+  { id: Reason.PASS_IPIP_TOO_BIG, label: 'pass_ipip_too_big', kind: 'pass', description: 'fast path: destination carried by IP-in-IP and the packet (or GSO segment) + 20 exceeds the egress MTU: the stack sends frag-needed or fragments' },
   { id: Reason.FWD_REDIRECT, label: 'fwd_redirect', kind: 'redirect', description: 'bpf_redirect to the egress device, MACs from the FIB lookup' },
   { id: Reason.FWD_REDIRECT_PEER, label: 'fwd_redirect_peer', kind: 'redirect', description: 'bpf_redirect_peer into a local pod\'s namespace' },
   { id: Reason.FWD_REDIRECT_NEIGH, label: 'fwd_redirect_neigh', kind: 'redirect', description: 'bpf_redirect_neigh: the kernel resolves the next hop\'s MAC' },

@@ -26,6 +26,8 @@ export interface TunnelManagerStatus {
   readonly tunnel: TunnelStatus | null;
   /** why the wanted tunnel is not there */
   readonly unavailable: string | null;
+  /** which implementation carries the tunnel and why (ipip: kernel driver or eBPF), e.g. "ebpf: ..." */
+  readonly implementation: string | null;
   readonly passes: number;
   readonly failedPasses: number;
 }
@@ -35,6 +37,8 @@ export class TunnelManager {
   private key = '';
   private wanted: TunnelKind | null = null;
   private unavailable: string | null = null;
+  private chosen: string | null = null;
+  private routed: readonly string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private watchSock: RtnlSocket | null = null;
@@ -60,6 +64,7 @@ export class TunnelManager {
       this.key = key;
       this.wanted = kind;
       this.unavailable = null;
+      this.chosen = null;
       if (kind) {
         try {
           this.port = await this.open(kind, site, node, m.mtu);
@@ -71,6 +76,7 @@ export class TunnelManager {
     }
     if (!this.port) return null;
     this.port.setPeers(m.members);
+    this.port.setRoutes?.(this.routed);
     await this.pass();
     this.start();
     return this.port.spec();
@@ -79,6 +85,7 @@ export class TunnelManager {
   private async open(kind: TunnelKind, site: SiteConfig, node: NodeConfig, mtu: number): Promise<TunnelPort> {
     const log = this.opts.log;
     if (kind === 'vxlan') {
+      this.chosen = 'kernel: the vxlan driver';
       return new VxlanTunnel({ device: site.vxlan.device, vni: site.vxlan.vni, port: site.vxlan.port, local: node.address, mtu, log });
     }
     const env = { local: node.address, mtu, device: site.ipip.device };
@@ -88,6 +95,7 @@ export class TunnelManager {
       try {
         const t = await KernelIpipTunnel.open({ ...env, log });
         log.info('ipip: kernel driver', { event: 'tunnel-ipip', implementation: 'kernel' });
+        this.chosen = `kernel: the kernel has the ipip driver (ipip.implementation ${impl})`;
         return t;
       } catch (e) {
         if (!(e instanceof TunnelUnavailableError) || impl === 'kernel') throw e;
@@ -97,8 +105,10 @@ export class TunnelManager {
     if (!this.opts.ebpfIpip) {
       throw new TunnelUnavailableError('ipip', 'ebpf', `${kernelWhy ? `${kernelWhy}; ` : ''}no eBPF IP-in-IP implementation is available in this build`);
     }
-    const t = await this.opts.ebpfIpip(env);
-    log.info('ipip: eBPF implementation', { event: 'tunnel-ipip', implementation: 'ebpf', ...(kernelWhy ? { why: kernelWhy } : {}) });
+    const why = kernelWhy || `ipip.implementation ${impl}`;
+    const t = await this.opts.ebpfIpip({ ...env, why });
+    log.info('ipip: eBPF implementation', { event: 'tunnel-ipip', implementation: 'ebpf', why });
+    this.chosen = `ebpf: ${why}`;
     return t;
   }
 
@@ -157,8 +167,17 @@ export class TunnelManager {
     return p;
   }
 
+  /** The pod CIDRs routed through the tunnel now (the planner's choice), before the routes are written. */
+  setRoutes(dsts: readonly string[]): void {
+    this.routed = dsts;
+    this.port?.setRoutes?.(dsts);
+  }
+
   status(): TunnelManagerStatus {
-    return { wanted: this.wanted, tunnel: this.port?.status() ?? null, unavailable: this.unavailable, passes: this.passes, failedPasses: this.failedPasses };
+    return {
+      wanted: this.wanted, tunnel: this.port?.status() ?? null, unavailable: this.unavailable, implementation: this.port ? this.chosen : null,
+      passes: this.passes, failedPasses: this.failedPasses,
+    };
   }
 
   async stop(mode: 'restart' | 'withdraw'): Promise<void> {

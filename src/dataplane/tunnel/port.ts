@@ -32,6 +32,11 @@ export interface TunnelPort {
   spec(): TunnelSpec;
   /** The remote nodes it must reach (desired); the next reconcile() writes what they need. */
   setPeers(members: readonly Member[]): void;
+  /**
+   * The pod CIDRs the planner routes through this tunnel now, before those routes are written. Only for a tunnel
+   * whose encapsulation is keyed on the destination rather than on the route (eBPF IP-in-IP's maps).
+   */
+  setRoutes?(dsts: readonly string[]): void;
   /** Converges the device and the per-peer state: idempotent, repairs drift. */
   reconcile(): Promise<TunnelReport>;
   status(): TunnelStatus;
@@ -59,6 +64,8 @@ export interface TunnelEnv {
   /** underlay MTU (this node's rack) */
   readonly mtu: number;
   readonly device: string;
+  /** why this implementation was chosen (e.g. the kernel's ipip driver is missing) */
+  readonly why?: string;
 }
 
 /** Builds the eBPF IP-in-IP tunnel (registered by the eBPF data path; absent until it exists). */
