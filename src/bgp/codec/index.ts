@@ -1,7 +1,7 @@
 // bgp-codec: BGP-4 messages, capabilities and path attributes <-> bytes. Pure TypeScript, no I/O.
 export { decode, encode } from './codec.js';
 export { BgpFramer } from './framer.js';
-export { scanUpdate, attributeKey, type UpdateHandler, type ScanResult, type AttributeBlockInfo } from './scan.js';
+export { scanUpdate, attributeKey, attributeKeyBytes, type UpdateHandler, type ScanResult, type AttributeBlockInfo } from './scan.js';
 export { Ipv4UpdateWriter } from './builder.js';
 export { DEFAULT_CONTEXT, makeContext, addPathFor, type CodecContext, type AddPathFamilies } from './context.js';
 export { BgpCodecError, BgpEncodeError, actionRank, type ErrorAction, type CodecErrorInfo } from './errors.js';

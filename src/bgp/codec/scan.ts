@@ -8,6 +8,7 @@ import { addPathFor, type CodecContext } from './context.js';
 import { actionRank, BgpCodecError, fail, type CodecErrorInfo } from './errors.js';
 import { checkHeader, checkTypeLength } from './header.js';
 import { nlriFieldFault, updateLayout } from './messages/update.js';
+import type { PathAttribute } from './attributes/types.js';
 
 export interface AttributeBlockInfo {
   /** [start, end) of the MP_REACH_NLRI attribute (header included) inside the message, or [-1, -1]. */
@@ -15,6 +16,11 @@ export interface AttributeBlockInfo {
   /** Where MP_REACH_NLRI's prefixes start: what precedes them (AFI, SAFI, next hop) belongs to the set. */
   readonly mpReachNlriStart: number;
   readonly mpUnreachAt: readonly [number, number];
+  /**
+   * The block as scanUpdate decoded it to validate it (MP NLRI left undecoded, attribute-discard errors applied):
+   * a handler that needs the attributes uses these instead of decoding the block again. Owned by the handler.
+   */
+  readonly attributes: readonly PathAttribute[];
 }
 
 export interface UpdateHandler {
@@ -111,6 +117,7 @@ export function scanUpdate(b: Uint8Array, ctx: CodecContext, h: UpdateHandler): 
   if (announces && !asWithdraw && h.attributes !== undefined) {
     h.attributes(b, l.attrsStart, l.attrsEnd, {
       mpReachAt: block.mpReachAt, mpReachNlriStart: reach?.start ?? -1, mpUnreachAt: block.mpUnreachAt,
+      attributes: block.attributes,
     });
   }
   const want4 = asWithdraw ? h.withdraw4 !== undefined : h.announce4 !== undefined;
@@ -136,6 +143,32 @@ export function scanUpdate(b: Uint8Array, ctx: CodecContext, h: UpdateHandler): 
  * without MP_REACH_NLRI's prefixes (its AFI/SAFI/next hop stay). Two UPDATEs with the same key carry the same set.
  */
 export function attributeKey(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo): string {
+  let key = '';
+  forKeyRanges(b, start, end, info, (s, e) => {
+    for (let i = s; i < e; i++) key += String.fromCharCode(b[i]);
+  });
+  return key;
+}
+
+/**
+ * The bytes of attributeKey (without building a string) copied into `out` when they fit; returns their length
+ * (larger than out.length: nothing or part was copied, call again with a larger buffer).
+ */
+export function attributeKeyBytes(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo, out: Uint8Array): number {
+  let n = 0;
+  forKeyRanges(b, start, end, info, (s, e) => {
+    if (n + e - s <= out.length) out.set(b.subarray(s, e), n);
+    n += e - s;
+  });
+  return n;
+}
+
+/** Calls fn for each range [s, e) of the block that belongs to the attribute key, in order. */
+function forKeyRanges(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo, fn: (s: number, e: number) => void): void {
+  if (info.mpReachAt[0] < 0 && info.mpUnreachAt[0] < 0) {
+    if (end > start) fn(start, end);
+    return;
+  }
   // Ranges left out: [r0, r1) and [r2, r3) inside MP_REACH_NLRI, [u0, u1) the whole MP_UNREACH_NLRI.
   let r0 = -1;
   let r1 = -1;
@@ -152,13 +185,17 @@ export function attributeKey(b: Uint8Array, start: number, end: number, info: At
   }
   const u0 = info.mpUnreachAt[0];
   const u1 = info.mpUnreachAt[1];
-  let key = '';
+  // Cut points in order; each skip is [from, to).
+  const skips: [number, number][] = [];
+  if (r0 >= 0) skips.push([r0, r1]);
+  if (r0 >= 0 && r3 > r2) skips.push([r2, r3]);
+  if (u0 >= 0) skips.push([u0, u1]);
+  skips.sort((x, y) => x[0] - y[0]);
   let i = start;
-  while (i < end) {
-    if (i === r0) i = r1;
-    else if (i === r2 && r3 > r2) i = r3;
-    else if (i === u0) i = u1;
-    else key += String.fromCharCode(b[i++]);
+  for (const [from, to] of skips) {
+    if (from < i) continue;
+    if (from > i) fn(i, Math.min(from, end));
+    i = to;
   }
-  return key;
+  if (i < end) fn(i, end);
 }

@@ -162,6 +162,11 @@ export class AttrTable {
     return set;
   }
 
+  /** Whether `set` is still interned here (a set whose last reference went is not, even if its id was reused). */
+  holds(set: AttrSet): boolean {
+    return this.sets[set.id] === set;
+  }
+
   /** Takes another reference to an interned set (by id). */
   ref(id: number): void {
     this.refcnt[id]!++;

@@ -110,6 +110,8 @@ export class Rib {
   private readonly upPeers: Peer[] = [];
   private readonly env: { -readonly [K in keyof ExportEnv]: ExportEnv[K] };
   private readonly stalePathTimeMs: number;
+  /** receive()'s per-UPDATE memo of import results by policy term, reused (no allocation per UPDATE). */
+  private readonly receiveMemo = new TermMemo();
 
   constructor(readonly options: RibOptions) {
     this.clock = options.clock ?? systemClock;
@@ -272,7 +274,8 @@ export class Rib {
     }
     const loop = this.isLoop(p, input);
     const set = this.attrs.intern(input);
-    const memo = new Map<number, AttrSet | null>();
+    const memo = this.receiveMemo;
+    memo.clear();
     const ctx = this.policyContext(p, family);
     const pre = p.inPre[fi];
     const soft = p.softReconfig;
@@ -304,7 +307,7 @@ export class Rib {
       }
     } finally {
       this.attrs.release(set.id);
-      for (const v of memo.values()) if (v !== null) this.attrs.release(v.id);
+      memo.releaseAll(this.attrs);
     }
     return { accepted, rejected, maxPrefixExceeded: this.checkMaxPrefix(p) };
   }
@@ -340,20 +343,20 @@ export class Rib {
     for (const fi of [0, 1] as const) {
       const family = FAMILIES[fi]!;
       const ctx = this.policyContext(p, family);
-      const memos = new Map<number, Map<number, AttrSet | null>>();
+      const memos = new Map<number, TermMemo>();
       const entries: [PrefixKey, number, number][] = [];
       p.inPre[fi].forEach((k, pid, attrId) => entries.push([k, pid, attrId]));
       try {
         for (const [key, pid, attrId] of entries) {
           const set = this.attrs.get(attrId);
           let memo = memos.get(attrId);
-          if (memo === undefined) memos.set(attrId, (memo = new Map()));
+          if (memo === undefined) memos.set(attrId, (memo = new TermMemo()));
           const out = this.isLoop(p, set) ? null : this.importOne(policy, key, set, ctx, memo);
           if (out === null) this.removePath(p, fi, key, pid);
           else this.upsert(p, fi, key, pid, out);
         }
       } finally {
-        for (const m of memos.values()) for (const v of m.values()) if (v !== null) this.attrs.release(v.id);
+        for (const m of memos.values()) m.releaseAll(this.attrs);
       }
     }
     this.checkMaxPrefix(p);
@@ -486,7 +489,7 @@ export class Rib {
 
   /** Import policy for one prefix; results are memoised per matched term (they hold one reference each). */
   private importOne(
-    policy: RoutePolicy, key: PrefixKey, set: AttrSet, ctx: PolicyContext, memo: Map<number, AttrSet | null>,
+    policy: RoutePolicy, key: PrefixKey, set: AttrSet, ctx: PolicyContext, memo: TermMemo,
   ): AttrSet | null {
     const term = policy.match(key, set);
     const hit = memo.get(term);
@@ -586,6 +589,7 @@ export class Rib {
 
   /** Removes a peer's routes (all families, or one), only the stale ones if staleOnly. */
   private sweep(p: Peer, fi: 0 | 1 | undefined, staleOnly: boolean): number {
+    if (staleOnly && p.staleCount === 0) return 0;
     const s = this.routes;
     let n = 0;
     for (let r = p.routeHead; r >= 0;) {
@@ -774,6 +778,34 @@ export class Rib {
   }
 }
 
+
+/** Import results by policy term for one attribute set: a short list (an UPDATE meets one or two terms). */
+class TermMemo {
+  private readonly terms: number[] = [];
+  private readonly sets: (AttrSet | null)[] = [];
+
+  get(term: number): AttrSet | null | undefined {
+    const terms = this.terms;
+    for (let i = 0; i < terms.length; i++) if (terms[i] === term) return this.sets[i];
+    return undefined;
+  }
+
+  set(term: number, result: AttrSet | null): void {
+    this.terms.push(term);
+    this.sets.push(result);
+  }
+
+  clear(): void {
+    this.terms.length = 0;
+    this.sets.length = 0;
+  }
+
+  /** Drops the reference each interned result holds. */
+  releaseAll(attrs: AttrTable): void {
+    for (const v of this.sets) if (v !== null) attrs.release(v.id);
+    this.clear();
+  }
+}
 
 /** attr id -> int memo, -2 when unset; grows as needed (to the highest id used, not the table's capacity). */
 class IdMemo {

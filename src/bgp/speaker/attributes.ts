@@ -1,5 +1,5 @@
 // Path attributes between the wire (codec objects) and the RIB's model. Done once per distinct attribute set,
-// never per prefix: ingest.ts caches the result by the attribute block's bytes.
+// never per prefix: ingest.ts interns the result in the RIB (and reuses it while the next UPDATE's block is the same).
 import {
   AttrFlag, mergeAs4, type AsPathSegment as WireSegment, type AsPathSegmentType, type CodecContext, type PathAttribute,
 } from '../codec/index.js';

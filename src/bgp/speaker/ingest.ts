@@ -1,18 +1,14 @@
-// UPDATE -> RIB on the hot path: the codec's scan hands prefixes over as numbers (IPv4) or byte ranges (IPv6); the
-// attribute block is decoded only the first time its bytes are seen (BIRD's rta cache, by bytes). One RIB call per
-// family per UPDATE, no object per prefix beyond the key the RIB stores.
+// UPDATE -> RIB on the hot path: the codec's scan hands prefixes over as numbers (IPv4) or byte ranges (IPv6), and
+// the attribute block it already decoded to validate it. Its attributes are interned in the RIB's AttrTable (BIRD's
+// rta cache): one shared set per distinct value, nothing kept here but the last block's bytes, so a run of UPDATEs
+// with the same attributes (a large group split over several messages) maps them once. One RIB call per family
+// per UPDATE, no object per prefix beyond the key the RIB stores.
 import {
-  attributeKey, BgpCodecError, decodeAttributeBlock, scanUpdate, type AttributeBlockInfo, type CodecContext,
+  attributeKeyBytes, BgpCodecError, scanUpdate, type AttributeBlockInfo, type CodecContext,
   type CodecErrorInfo, type UpdateHandler,
 } from '../codec/index.js';
-import { v4Key, v6Key, type Family, type PathAttributes, type PeerId, type PrefixKey, type Rib } from '../rib/index.js';
+import { v4Key, v6Key, type AttrSet, type Family, type PeerId, type PrefixKey, type Rib } from '../rib/index.js';
 import { toRibAttributes } from './attributes.js';
-
-/** The per-family attributes of one attribute block. */
-interface CachedBlock {
-  readonly v4?: PathAttributes;
-  readonly v6?: PathAttributes;
-}
 
 export interface IngestResult {
   readonly announced: number;
@@ -23,11 +19,8 @@ export interface IngestResult {
   readonly maxPrefixExceeded: boolean;
 }
 
-const CACHE_LIMIT = 65_536;
-
 /** Feeds one peer's UPDATEs into the RIB. One per session (its codec context is the session's). */
 export class UpdateIngest implements UpdateHandler {
-  private readonly cache = new Map<string, CachedBlock>();
   private a4: PrefixKey[] = [];
   private a4ids: number[] = [];
   private w4: PrefixKey[] = [];
@@ -36,7 +29,15 @@ export class UpdateIngest implements UpdateHandler {
   private a6ids: number[] = [];
   private w6: PrefixKey[] = [];
   private w6ids: number[] = [];
-  private block: CachedBlock | undefined;
+  /** The current UPDATE's interned sets per family (one reference each, released after the UPDATE). */
+  private set4: AttrSet | undefined;
+  private set6: AttrSet | undefined;
+  /** The previous block's key bytes and its sets (no reference held: reused only while still interned). */
+  private lastKey = new Uint8Array(256);
+  private lastLen = -1;
+  private last4: AttrSet | undefined;
+  private last6: AttrSet | undefined;
+  private key = new Uint8Array(256);
 
   constructor(
     private readonly rib: Rib,
@@ -65,26 +66,40 @@ export class UpdateIngest implements UpdateHandler {
   }
 
   attributes(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo): void {
-    const key = attributeKey(b, start, end, info);
-    let block = this.cache.get(key);
-    if (!block) {
-      const decoded = decodeAttributeBlock(b, start, end, this.ctx, true, true);
-      const mp = decoded.attributes.find((a) => a.type === 'mpReach');
-      const hasV4NextHop = decoded.attributes.some((a) => a.type === 'nextHop');
-      block = {
-        v4: hasV4NextHop || (mp?.type === 'mpReach' && mp.value.afi === 1)
-          ? toRibAttributes(decoded.attributes, 'ipv4', !hasV4NextHop && mp?.type === 'mpReach' && mp.value.afi === 1, this.ctx)
-          : undefined,
-        v6: mp?.type === 'mpReach' && mp.value.afi === 2 ? toRibAttributes(decoded.attributes, 'ipv6', true, this.ctx) : undefined,
-      };
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(key, block);
+    let n = attributeKeyBytes(b, start, end, info, this.key);
+    if (n > this.key.length) {
+      this.key = new Uint8Array(n);
+      n = attributeKeyBytes(b, start, end, info, this.key);
     }
-    this.block = block;
+    const table = this.rib.attrs;
+    if (n === this.lastLen && sameBytes(this.key, this.lastKey, n)
+      && (this.last4 === undefined || table.holds(this.last4)) && (this.last6 === undefined || table.holds(this.last6))) {
+      this.set4 = this.last4 === undefined ? undefined : table.intern(this.last4);
+      this.set6 = this.last6 === undefined ? undefined : table.intern(this.last6);
+      return;
+    }
+    const attrs = info.attributes;
+    let mp: (typeof attrs)[number] | undefined;
+    let hasV4NextHop = false;
+    for (const a of attrs) {
+      if (a.type === 'mpReach') mp = a;
+      else if (a.type === 'nextHop') hasV4NextHop = true;
+    }
+    const mpAfi = mp?.type === 'mpReach' ? mp.value.afi : 0;
+    this.set4 = hasV4NextHop || mpAfi === 1
+      ? table.intern(toRibAttributes(attrs, 'ipv4', !hasV4NextHop && mpAfi === 1, this.ctx))
+      : undefined;
+    this.set6 = mpAfi === 2 ? table.intern(toRibAttributes(attrs, 'ipv6', true, this.ctx)) : undefined;
+    if (this.lastKey.length < n) this.lastKey = new Uint8Array(Math.max(n, this.lastKey.length * 2));
+    this.lastKey.set(this.key.subarray(0, n));
+    this.lastLen = n;
+    this.last4 = this.set4;
+    this.last6 = this.set6;
   }
 
-  private currentBlock(): CachedBlock | undefined {
-    return this.block;
+  /** The sets of the UPDATE being ingested (read through a method so the compiler does not narrow the fields). */
+  private current(f: 4 | 6): AttrSet | undefined {
+    return f === 4 ? this.set4 : this.set6;
   }
 
   /**
@@ -92,40 +107,51 @@ export class UpdateIngest implements UpdateHandler {
    * before anything is applied; treat-as-withdraw arrives here as withdrawals, with `error` set.
    */
   ingest(message: Uint8Array): IngestResult {
-    this.block = undefined;
+    this.set4 = this.set6 = undefined;
     this.a4.length = this.a4ids.length = this.w4.length = this.w4ids.length = 0;
     this.a6.length = this.a6ids.length = this.w6.length = this.w6ids.length = 0;
-    const r = scanUpdate(message, this.ctx, this);
-    const addPath4 = this.ctx.addPath.ipv4 === true;
-    const addPath6 = this.ctx.addPath.ipv6 === true;
-    if (this.w4.length) this.rib.withdraw(this.peer, 'ipv4', this.w4, addPath4 ? this.w4ids : undefined);
-    if (this.w6.length) this.rib.withdraw(this.peer, 'ipv6', this.w6, addPath6 ? this.w6ids : undefined);
-    let exceeded = false;
-    // The scan's callbacks set this.block; read it through a method so the compiler does not narrow it.
-    const block = this.currentBlock();
-    if (this.a4.length) {
-      const attrs = block?.v4;
-      if (!attrs) throw missingNextHop();
-      exceeded = this.rib.receive(this.peer, 'ipv4', attrs, this.a4, addPath4 ? this.a4ids : undefined).maxPrefixExceeded || exceeded;
+    try {
+      const r = scanUpdate(message, this.ctx, this);
+      const addPath4 = this.ctx.addPath.ipv4 === true;
+      const addPath6 = this.ctx.addPath.ipv6 === true;
+      if (this.w4.length) this.rib.withdraw(this.peer, 'ipv4', this.w4, addPath4 ? this.w4ids : undefined);
+      if (this.w6.length) this.rib.withdraw(this.peer, 'ipv6', this.w6, addPath6 ? this.w6ids : undefined);
+      let exceeded = false;
+      if (this.a4.length) {
+        const set = this.current(4);
+        if (!set) throw missingNextHop();
+        exceeded = this.rib.receive(this.peer, 'ipv4', set, this.a4, addPath4 ? this.a4ids : undefined).maxPrefixExceeded || exceeded;
+      }
+      if (this.a6.length) {
+        const set = this.current(6);
+        if (!set) throw missingNextHop();
+        exceeded = this.rib.receive(this.peer, 'ipv6', set, this.a6, addPath6 ? this.a6ids : undefined).maxPrefixExceeded || exceeded;
+      }
+      let endOfRib: Family | undefined;
+      if (r.endOfRib && r.endOfRib.safi === 1 && (r.endOfRib.afi === 1 || r.endOfRib.afi === 2)) {
+        endOfRib = r.endOfRib.afi === 1 ? 'ipv4' : 'ipv6';
+        this.rib.endOfRib(this.peer, endOfRib);
+      }
+      return {
+        announced: this.a4.length + this.a6.length,
+        withdrawn: this.w4.length + this.w6.length,
+        error: r.error,
+        endOfRib,
+        maxPrefixExceeded: exceeded,
+      };
+    } finally {
+      const s4 = this.current(4);
+      const s6 = this.current(6);
+      if (s4 !== undefined) this.rib.attrs.release(s4.id);
+      if (s6 !== undefined) this.rib.attrs.release(s6.id);
+      this.set4 = this.set6 = undefined;
     }
-    if (this.a6.length) {
-      const attrs = block?.v6;
-      if (!attrs) throw missingNextHop();
-      exceeded = this.rib.receive(this.peer, 'ipv6', attrs, this.a6, addPath6 ? this.a6ids : undefined).maxPrefixExceeded || exceeded;
-    }
-    let endOfRib: Family | undefined;
-    if (r.endOfRib && r.endOfRib.safi === 1 && (r.endOfRib.afi === 1 || r.endOfRib.afi === 2)) {
-      endOfRib = r.endOfRib.afi === 1 ? 'ipv4' : 'ipv6';
-      this.rib.endOfRib(this.peer, endOfRib);
-    }
-    return {
-      announced: this.a4.length + this.a6.length,
-      withdrawn: this.w4.length + this.w6.length,
-      error: r.error,
-      endOfRib,
-      maxPrefixExceeded: exceeded,
-    };
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The codec checks for a missing NEXT_HOP; this is the guard should an UPDATE still arrive without one. */
