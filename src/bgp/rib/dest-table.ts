@@ -1,16 +1,16 @@
 // Loc-RIB destinations of one family: prefix key -> dest slot, and per slot the head of its candidate chain, the
 // selected best route and the reason it won. Destinations whose selection changed are queued (dirty) until the
 // next flush, which turns them into change events and frees the ones left without routes.
+//
+// IPv4 keys live in a Float64Array column and the index is an open-addressing table of slot numbers (4 bytes a
+// bucket, no copy of the key): one probe sequence finds or creates a destination. IPv6 keys (strings) use a Map.
 
-import type { KeyIndex } from './key-index.js';
-import { newKeyIndex } from './key-index.js';
-import type { Family, PrefixKey } from './prefix.js';
+import type { Family, PrefixKey, V4Key, V6Key } from './prefix.js';
+import { hashNum } from './key-index.js';
 
 export const DF_DIRTY = 1;
 
 export class DestTable {
-  readonly index: KeyIndex<PrefixKey>;
-  keys: PrefixKey[] = [];
   head = new Int32Array(0);
   best = new Int32Array(0);
   /** Index into BEST_REASONS. */
@@ -20,9 +20,21 @@ export class DestTable {
   /** Destinations with at least one route (empty ones linger in the index until the next flush). */
   live = 0;
   private readonly free: number[] = [];
+  /** Slots handed out so far (free ones included). */
+  private top = 0;
+  /** IPv4: the key of each slot. */
+  private keys4 = new Float64Array(0);
+  /** IPv4: open addressing (linear probing) on slot + 1; 0 is an empty bucket. */
+  private buckets = new Int32Array(0);
+  private mask = -1;
+  private count = 0;
+  /** IPv6: the key of each slot, and key -> slot. */
+  private readonly keys6: V6Key[] = [];
+  private readonly map6: Map<V6Key, number> | undefined;
 
   constructor(readonly family: Family) {
-    this.index = newKeyIndex(family);
+    if (family === 'ipv6') this.map6 = new Map();
+    else this.rehash(1024);
     this.resize(1024);
   }
 
@@ -31,25 +43,50 @@ export class DestTable {
   }
 
   get capacityBytes(): number {
-    return this.head.length * (4 + 4 + 1 + 1 + 8);
+    return this.head.length * (4 + 4 + 1 + 1 + (this.map6 === undefined ? 8 : 0)) + this.buckets.length * 4;
+  }
+
+  /** The key of slot d. */
+  keyOf(d: number): PrefixKey {
+    return this.map6 === undefined ? this.keys4[d]! : this.keys6[d]!;
   }
 
   /** The destination slot for `key`, or -1. */
   find(key: PrefixKey): number {
-    return this.index.get(key);
+    if (this.map6 !== undefined) return this.map6.get(key as V6Key) ?? -1;
+    const k = key as V4Key;
+    const buckets = this.buckets;
+    const keys = this.keys4;
+    const mask = this.mask;
+    for (let i = hashNum(k) & mask; ; i = (i + 1) & mask) {
+      const v = buckets[i]!;
+      if (v === 0) return -1;
+      if (keys[v - 1] === k) return v - 1;
+    }
   }
 
   findOrCreate(key: PrefixKey): number {
-    let d = this.index.get(key);
-    if (d >= 0) return d;
-    d = this.free.length > 0 ? this.free.pop()! : this.keys.length;
-    if (d >= this.head.length) this.resize(this.head.length * 2);
-    this.keys[d] = key;
-    this.head[d] = -1;
-    this.best[d] = -1;
-    this.reason[d] = 0;
-    this.dflags[d] = 0;
-    this.index.set(key, d);
+    if (this.map6 !== undefined) {
+      const d = this.map6.get(key as V6Key);
+      if (d !== undefined) return d;
+      const n = this.alloc(key);
+      this.map6.set(key as V6Key, n);
+      return n;
+    }
+    const k = key as V4Key;
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.rehash((this.mask + 1) * 2);
+    const buckets = this.buckets;
+    const keys = this.keys4;
+    const mask = this.mask;
+    let i = hashNum(k) & mask;
+    for (; ; i = (i + 1) & mask) {
+      const v = buckets[i]!;
+      if (v === 0) break;
+      if (keys[v - 1] === k) return v - 1;
+    }
+    const d = this.alloc(key);
+    this.buckets[i] = d + 1;
+    this.count++;
     return d;
   }
 
@@ -62,9 +99,75 @@ export class DestTable {
 
   /** Frees an empty destination (after its withdrawal has been reported). */
   release(d: number): void {
-    this.index.delete(this.keys[d]!);
-    this.keys[d] = this.family === 'ipv4' ? 0 : '';
+    if (this.map6 !== undefined) {
+      this.map6.delete(this.keys6[d]!);
+      this.keys6[d] = '';
+    } else {
+      this.unlink4(d);
+    }
     this.free.push(d);
+  }
+
+  /** Visits every destination in the index (with or without routes). */
+  forEach(fn: (key: PrefixKey, d: number) => void): void {
+    if (this.map6 !== undefined) {
+      this.map6.forEach((d, k) => fn(k, d));
+      return;
+    }
+    const buckets = this.buckets;
+    for (let i = 0; i < buckets.length; i++) {
+      const v = buckets[i]!;
+      if (v !== 0) fn(this.keys4[v - 1]!, v - 1);
+    }
+  }
+
+  private alloc(key: PrefixKey): number {
+    const d = this.free.length > 0 ? this.free.pop()! : this.top++;
+    if (d >= this.head.length) this.resize(this.head.length * 2);
+    if (this.map6 === undefined) this.keys4[d] = key as V4Key;
+    else this.keys6[d] = key as V6Key;
+    this.head[d] = -1;
+    this.best[d] = -1;
+    this.reason[d] = 0;
+    this.dflags[d] = 0;
+    return d;
+  }
+
+  /** Removes slot d from the IPv4 index (backward-shift deletion keeps probe runs unbroken). */
+  private unlink4(d: number): void {
+    const buckets = this.buckets;
+    const keys = this.keys4;
+    const mask = this.mask;
+    let i = hashNum(keys[d]!) & mask;
+    while (buckets[i] !== d + 1) i = (i + 1) & mask;
+    let hole = i;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const v = buckets[j]!;
+      if (v === 0) break;
+      const home = hashNum(keys[v - 1]!) & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        buckets[hole] = v;
+        hole = j;
+      }
+    }
+    buckets[hole] = 0;
+    this.count--;
+  }
+
+  private rehash(n: number): void {
+    const old = this.buckets;
+    const buckets = new Int32Array(n);
+    const mask = n - 1;
+    const keys = this.keys4;
+    for (let i = 0; i < old.length; i++) {
+      const v = old[i]!;
+      if (v === 0) continue;
+      let j = hashNum(keys[v - 1]!) & mask;
+      while (buckets[j] !== 0) j = (j + 1) & mask;
+      buckets[j] = v;
+    }
+    this.buckets = buckets;
+    this.mask = mask;
   }
 
   private resize(n: number): void {
@@ -72,5 +175,8 @@ export class DestTable {
     const b = new Int32Array(n); b.set(this.best); this.best = b;
     const r = new Uint8Array(n); r.set(this.reason); this.reason = r;
     const f = new Uint8Array(n); f.set(this.dflags); this.dflags = f;
+    if (this.map6 === undefined) {
+      const k = new Float64Array(n); k.set(this.keys4); this.keys4 = k;
+    }
   }
 }

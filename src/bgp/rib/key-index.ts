@@ -16,7 +16,7 @@ export interface KeyIndex<K extends PrefixKey> {
 
 const EMPTY = -1;
 
-function hashNum(key: number): number {
+export function hashNum(key: number): number {
   const lo = key >>> 0;
   const hi = Math.floor(key / 4294967296) >>> 0;
   let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);

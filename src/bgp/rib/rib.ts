@@ -404,7 +404,7 @@ export class Rib {
       const outs = this.upPeers.filter((p) => p.hasFamily(family));
       for (const d of dirty) {
         t.dflags[d]! &= ~DF_DIRTY;
-        const key = t.keys[d]!;
+        const key = t.keyOf(d);
         if (collect) changes.push(this.describe(t, d, key, false));
         const b = t.best[d]!;
         const from = b >= 0 ? this.routes.peer[b]! : -1;
@@ -432,7 +432,7 @@ export class Rib {
   /** Visits every prefix with a best path. */
   forEachBest(family: Family, fn: (entry: LocRibChange) => void): void {
     const t = this.dests[familyIndex(family)];
-    t.index.forEach((key, d) => {
+    t.forEach((key, d) => {
       if (t.best[d]! >= 0) fn(this.describe(t, d, key, false));
     });
   }
@@ -687,7 +687,7 @@ export class Rib {
       const family = FAMILIES[fi]!;
       if (!p.hasFamily(family)) continue;
       const t = this.dests[fi];
-      t.index.forEach((key, d) => {
+      t.forEach((key, d) => {
         if (t.best[d]! >= 0 && !this.exportRejects(p, family, key)) out.markDirty(family, key);
       });
     }
