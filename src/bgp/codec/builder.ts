@@ -9,8 +9,10 @@ export class Ipv4UpdateWriter {
   private used = 0;
   private readonly max: number;
   private readonly addPath: boolean;
+  private readonly initialCapacity: number;
 
   constructor(ctx: CodecContext, initialCapacity = 1 << 16) {
+    this.initialCapacity = initialCapacity;
     this.buf = new Uint8Array(initialCapacity);
     this.max = ctx.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
     this.addPath = ctx.addPath.ipv4 === true;
@@ -26,10 +28,11 @@ export class Ipv4UpdateWriter {
     this.write(undefined, addrs, lens, from, to, pathIds, true);
   }
 
-  /** The messages written so far, back to back, and a fresh start. */
+  /** The messages written so far, back to back, and a fresh start (a buffer grown by a large run is let go). */
   take(): Uint8Array {
     const out = this.buf.slice(0, this.used);
     this.used = 0;
+    if (this.buf.length > Math.max(this.initialCapacity, 4 * this.max)) this.buf = new Uint8Array(this.initialCapacity);
     return out;
   }
 
@@ -45,9 +48,11 @@ export class Ipv4UpdateWriter {
     const attrLen = attrs === undefined ? 0 : attrs.length;
     const fixed = HEADER_LENGTH + 4 + attrLen;
     if (fixed + 5 + (this.addPath ? 4 : 0) > this.max) throw new BgpEncodeError('attribute block leaves no room for NLRI');
+    const entryMax = 5 + (this.addPath ? 4 : 0);
     let k = from;
     while (k < to) {
-      this.ensure(this.max);
+      // Room for one message: the largest the remaining prefixes can make, up to the message size limit.
+      this.ensure(Math.min(this.max, fixed + (to - k) * entryMax));
       const b = this.buf;
       const m = this.used;
       b.fill(0xff, m, m + 16);

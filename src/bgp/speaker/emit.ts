@@ -20,7 +20,8 @@ export class UpdateEmitter {
 
   constructor(private readonly ctx: CodecContext) {
     this.max = ctx.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
-    this.v4 = new Ipv4UpdateWriter(ctx);
+    // Small at first: most sessions of a node carry a few prefixes; the writer grows for a large run.
+    this.v4 = new Ipv4UpdateWriter(ctx, 512);
   }
 
   /** Encodes plans in order; returns the messages (IPv4 ones packed back to back in one buffer per run). */

@@ -144,3 +144,22 @@ test('Ipv4UpdateWriter: packs prefixes into messages within 4096 octets that dec
     t.deepEqual(gone, want);
   }), { numRuns: 50 });
 });
+
+test('Ipv4UpdateWriter: reusable after take(), also after a large run let its buffer go', (t) => {
+  const ctx = makeContext({});
+  const attrs = encodeAttributes([
+    { type: 'origin', flags: 0x40, value: 'igp' }, { type: 'asPath', flags: 0x40, value: [{ type: 'sequence', asns: [65001] }] },
+    { type: 'nextHop', flags: 0x40, value: '192.0.2.1' }], ctx);
+  const w = new Ipv4UpdateWriter(ctx, 64);
+  const count = (stream: Uint8Array): number => {
+    let n = 0;
+    new BgpFramer().push(stream, (msg) => scanUpdate(msg, ctx, { announce4: () => { n++; } }));
+    return n;
+  };
+  for (const size of [1, 20_000, 3, 20_000, 1]) {
+    const addrs = Array.from({ length: size }, (_x, i) => 0x0a000000 + i * 256);
+    const lens = addrs.map(() => 24);
+    w.announce(attrs, addrs, lens, 0, size);
+    t.is(count(w.take()), size);
+  }
+});
