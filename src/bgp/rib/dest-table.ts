@@ -104,6 +104,7 @@ export class DestTable {
       this.keys6[d] = '';
     } else {
       this.unlink4(d);
+      this.keys4[d] = -1;
     }
     this.free.push(d);
   }
@@ -154,17 +155,17 @@ export class DestTable {
     this.count--;
   }
 
+  /** n buckets (a power of two), filled from the key column in slot order (sequential reads; freed slots hold -1). */
   private rehash(n: number): void {
-    const old = this.buckets;
     const buckets = new Int32Array(n);
     const mask = n - 1;
     const keys = this.keys4;
-    for (let i = 0; i < old.length; i++) {
-      const v = old[i]!;
-      if (v === 0) continue;
-      let j = hashNum(keys[v - 1]!) & mask;
+    for (let d = 0; d < this.top; d++) {
+      const k = keys[d]!;
+      if (k < 0) continue;
+      let j = hashNum(k) & mask;
       while (buckets[j] !== 0) j = (j + 1) & mask;
-      buckets[j] = v;
+      buckets[j] = d + 1;
     }
     this.buckets = buckets;
     this.mask = mask;
