@@ -155,6 +155,12 @@ export function attributeKey(b: Uint8Array, start: number, end: number, info: At
  * (larger than out.length: nothing or part was copied, call again with a larger buffer).
  */
 export function attributeKeyBytes(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo, out: Uint8Array): number {
+  if (info.mpReachAt[0] < 0 && info.mpUnreachAt[0] < 0) {
+    // The common IPv4 case: the whole block, copied byte by byte (no view object for a few dozen octets).
+    const n = end - start;
+    if (n <= out.length) for (let i = 0; i < n; i++) out[i] = b[start + i];
+    return n;
+  }
   let n = 0;
   forKeyRanges(b, start, end, info, (s, e) => {
     if (n + e - s <= out.length) out.set(b.subarray(s, e), n);

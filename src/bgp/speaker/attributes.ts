@@ -50,7 +50,7 @@ export function toRibAttributes(attrs: readonly PathAttribute[], family: Family,
   for (const a of attrs) {
     switch (a.type) {
       case 'origin': origin = ORIGIN_TO_RIB[a.value]; break;
-      case 'nextHop': if (!mpReach) nextHop = normalizeIp(a.value); break;
+      case 'nextHop': if (!mpReach) nextHop = canonicalIpv4(a.value) ? a.value : normalizeIp(a.value); break;
       case 'mpReach':
         if (mpReach) {
           nextHop = a.value.nextHops[0] ? normalizeIp(a.value.nextHops[0]) : '';
@@ -80,6 +80,27 @@ export function toRibAttributes(attrs: readonly PathAttribute[], family: Family,
     aggregator: aggregator ? { asn: aggregator.asn, address: aggregator.address } : undefined,
     communities, largeCommunities, extendedCommunities, originatorId, clusterList, otc, unknown,
   };
+}
+
+/** Dotted-quad text as normalizeIp would write it (what the codec decodes NEXT_HOP to): no parsing needed. */
+function canonicalIpv4(text: string): boolean {
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++parts > 4) return false;
+      digits = value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + c - 48;
+      if (++digits > 3) return false;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
 }
 
 function dotted(n: number): string {

@@ -108,8 +108,11 @@ export class UpdateIngest implements UpdateHandler {
    */
   ingest(message: Uint8Array): IngestResult {
     this.set4 = this.set6 = undefined;
-    this.a4.length = this.a4ids.length = this.w4.length = this.w4ids.length = 0;
-    this.a6.length = this.a6ids.length = this.w6.length = this.w6ids.length = 0;
+    // Emptied only when used (setting a length is not free, and most UPDATEs fill one list).
+    if (this.a4.length) this.a4.length = this.a4ids.length = 0;
+    if (this.w4.length) this.w4.length = this.w4ids.length = 0;
+    if (this.a6.length) this.a6.length = this.a6ids.length = 0;
+    if (this.w6.length) this.w6.length = this.w6ids.length = 0;
     try {
       const r = scanUpdate(message, this.ctx, this);
       const addPath4 = this.ctx.addPath.ipv4 === true;

@@ -4,6 +4,7 @@ import test from 'ava';
 import { encode, makeContext, type PathAttribute } from '../../../src/bgp/codec/index.js';
 import { ACCEPT_ALL, formatPrefix, parsePrefix, Rib, type RibPath } from '../../../src/bgp/rib/index.js';
 import { UpdateIngest } from '../../../src/bgp/speaker/ingest.js';
+import { toRibAttributes } from '../../../src/bgp/speaker/attributes.js';
 
 const ctx = makeContext({ as4: true });
 const T = 0x40;
@@ -107,4 +108,11 @@ test('RIB contents and reference counts after a mixed stream match the routes he
   for (let id = 0; id < rib.attrs.capacity; id++) refs += rib.attrs.refs(id);
   t.is(refs, want.size, 'every reference is a route');
   t.is(rib.attrs.size, new Set(want.values()).size);
+});
+
+test('NEXT_HOP text already canonical is kept as is; other text is normalised as before', (t) => {
+  const nh = (value: string): string => toRibAttributes([{ type: 'nextHop', flags: T, value }], 'ipv4', false, ctx).nextHop;
+  for (const x of ['10.0.1.1', '0.0.0.0', '255.255.255.255', '192.168.100.9']) t.is(nh(x), x);
+  t.is(nh('010.000.001.001'), '10.0.1.1');
+  t.is(nh('10.0.01.1'), '10.0.1.1');
 });
