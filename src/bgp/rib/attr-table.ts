@@ -95,12 +95,12 @@ function frozenList<T>(xs: readonly T[], copy: (x: T) => T = (x) => x): readonly
 }
 
 /** A frozen, self-contained copy (byte arrays are copied so a decoder's receive buffer is never retained). */
-function freezeSet(a: PathAttributes, id: number): AttrSet {
+function freezeSet(a: PathAttributes, id: number, nextHop: string): AttrSet {
   const set: AttrSet = {
     id,
     origin: a.origin,
     asPath: frozenList<AsPathSegment>(a.asPath, (s) => Object.freeze({ type: s.type, asns: frozenList(s.asns) })),
-    nextHop: a.nextHop,
+    nextHop,
     nextHopLinkLocal: a.nextHopLinkLocal,
     med: a.med,
     localPref: a.localPref,
@@ -118,6 +118,8 @@ function freezeSet(a: PathAttributes, id: number): AttrSet {
   return Object.freeze(set);
 }
 
+const NEXT_HOPS_KEPT = 4096;
+
 export class AttrTable {
   private sets: (AttrSet | undefined)[] = [];
   private refcnt = new Int32Array(1024);
@@ -127,6 +129,8 @@ export class AttrTable {
   private readonly buckets = new Map<number, number>();
   private readonly free: number[] = [];
   private live = 0;
+  /** One string per next hop shared by the sets (a node has few next hops, a full table 100,000s of sets). */
+  private readonly nextHops = new Map<string, string>();
 
   /** Distinct attribute sets alive. */
   get size(): number {
@@ -152,7 +156,12 @@ export class AttrTable {
     }
     id = this.free.length > 0 ? this.free.pop()! : this.sets.length;
     if (id >= this.refcnt.length) this.grow();
-    const set = freezeSet(a, id);
+    let nh = this.nextHops.get(a.nextHop);
+    if (nh === undefined) {
+      if (this.nextHops.size >= NEXT_HOPS_KEPT) this.nextHops.clear();
+      this.nextHops.set(a.nextHop, (nh = a.nextHop));
+    }
+    const set = freezeSet(a, id, nh);
     this.sets[id] = set;
     this.refcnt[id] = 1;
     this.hashes[id] = h;

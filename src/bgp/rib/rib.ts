@@ -508,7 +508,7 @@ export class Rib {
 
   private findRoute(t: DestTable, d: number, peer: PeerId, pid: number): number {
     const s = this.routes;
-    for (let r = t.head[d]!; r >= 0; r = s.next[r]!) if (s.peer[r] === peer && s.pathId[r] === pid) return r;
+    for (let r = t.head[d]!; r >= 0; r = s.next[r]!) if (s.peer[r] === peer && s.pathIdOf(r) === pid) return r;
     return -1;
   }
 
@@ -538,7 +538,7 @@ export class Rib {
     s.attr[r] = set.id;
     this.attrs.ref(set.id);
     s.peer[r] = p.id;
-    s.pathId[r] = pid;
+    s.setPathId(r, pid);
     s.dest[r] = d;
     if (t.head[d]! < 0) t.live++;
     s.next[r] = t.head[d]!;
@@ -629,7 +629,7 @@ export class Rib {
     const cands: Candidate[] = [];
     for (let r = head; r >= 0; r = s.next[r]!) {
       ids.push(r);
-      cands.push({ attrs: this.attrs.get(s.attr[r]!), src: this.peers[s.peer[r]!]!, pathId: s.pathId[r]! });
+      cands.push({ attrs: this.attrs.get(s.attr[r]!), src: this.peers[s.peer[r]!]!, pathId: s.pathIdOf(r) });
     }
     const sel = selectBest(cands, this.decision, this.multipath);
     const bestR = ids[sel.best]!;
@@ -652,7 +652,7 @@ export class Rib {
     return {
       peer: s.peer[r]!,
       peerAddress: p?.address ?? '',
-      pathId: s.pathId[r]!,
+      pathId: s.pathIdOf(r),
       attrs: this.attrs.get(s.attr[r]!),
       stale: (s.flags[r]! & RF_STALE) !== 0,
     };

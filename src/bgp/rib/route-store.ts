@@ -11,6 +11,7 @@ export const RF_SELECTED = RF_BEST | RF_MULTIPATH;
 export class RouteStore {
   attr = new Int32Array(0);
   peer = new Int32Array(0);
+  /** ADD-PATH path ids: allocated with the first non-zero one (without ADD-PATH every id is 0). Use pathIdOf. */
   pathId = new Uint32Array(0);
   dest = new Int32Array(0);
   /** Next candidate of the same destination (or the next free slot). */
@@ -32,7 +33,19 @@ export class RouteStore {
 
   /** Bytes held by the columns (capacity, not just live slots). */
   get capacityBytes(): number {
-    return this.flags.length * (4 * 7 + 1);
+    return this.flags.length * (4 * 6 + 1) + this.pathId.length * 4;
+  }
+
+  pathIdOf(r: number): number {
+    return r < this.pathId.length ? this.pathId[r]! : 0;
+  }
+
+  setPathId(r: number, id: number): void {
+    if (this.pathId.length === 0) {
+      if (id === 0) return;
+      this.pathId = new Uint32Array(this.flags.length);
+    }
+    this.pathId[r] = id;
   }
 
   alloc(): number {
@@ -64,7 +77,7 @@ export class RouteStore {
     };
     this.attr = grow(this.attr, (k) => new Int32Array(k));
     this.peer = grow(this.peer, (k) => new Int32Array(k));
-    this.pathId = grow(this.pathId, (k) => new Uint32Array(k));
+    if (this.pathId.length > 0) this.pathId = grow(this.pathId, (k) => new Uint32Array(k));
     this.dest = grow(this.dest, (k) => new Int32Array(k));
     this.next = grow(this.next, (k) => new Int32Array(k));
     this.peerPrev = grow(this.peerPrev, (k) => new Int32Array(k));
