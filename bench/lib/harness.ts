@@ -7,6 +7,7 @@ import { chmodSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { alive } from '../../src/lab/sh.js';
 
 export const NS_PREFIX = 'rrbench-';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -41,14 +42,7 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive };
 
 export interface Proc {
   readonly name: string;

@@ -290,7 +290,8 @@ test.serial('datapath.ebpf false: nothing loaded, the same FIB and the same reac
   for (const n of NODES) {
     const s = await waitUntil(`${n}: datapath disabled and removed`, 20_000, async () => {
       const d = await datapath(n).catch(() => undefined);
-      return d && !d.enabled && d.agent.state === 'disabled' ? d : undefined;
+      // Disabled, and its pins gone (the agent removes them just after it reports the state).
+      return d && !d.enabled && d.agent.state === 'disabled' && !existsSync(join(pinDirs.get(n) as string, 'progs')) ? d : undefined;
     });
     t.false(s.loaded);
     t.false(existsSync(join(pinDirs.get(n) as string, 'progs')), `${n}: unpinned`);

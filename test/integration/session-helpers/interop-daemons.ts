@@ -201,12 +201,10 @@ protocol bgp tor {
   };
 }
 
-// ---- GoBGP 3.10 ----------------------------------------------------------------------------------------
-
-export function gobgpDaemon(lab: Lab): InteropDaemon {
-  let g: Awaited<ReturnType<Lab['gobgp']>>;
-  const toml = `[global.config]
-  as = ${PEER_AS}
+/** GoBGP's configuration for one eBGP neighbour (us, AS 65010), IPv4 and IPv6, graceful restart, fast timers. */
+export function gobgpToml(lab: Lab, asn: number): string {
+  return `[global.config]
+  as = ${asn}
   router-id = "${lab.peerIp}"
 [[neighbors]]
   [neighbors.config]
@@ -230,6 +228,13 @@ export function gobgpDaemon(lab: Lab): InteropDaemon {
     [neighbors.afi-safis.mp-graceful-restart.config]
       enabled = true
 `;
+}
+
+// ---- GoBGP 3.10 ----------------------------------------------------------------------------------------
+
+export function gobgpDaemon(lab: Lab): InteropDaemon {
+  let g: Awaited<ReturnType<Lab['gobgp']>>;
+  const toml = gobgpToml(lab, PEER_AS);
   const add = (p: string, ...extra: string[]): void => {
     if (isV6(p)) g.gobgp('global', 'rib', '-a', 'ipv6', 'add', p, 'nexthop', 'fd77::1', 'origin', 'igp', ...extra);
     else g.gobgp('global', 'rib', '-a', 'ipv4', 'add', p, 'origin', 'igp', ...extra);
