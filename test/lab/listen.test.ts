@@ -1,7 +1,8 @@
 // The agent's passive side: a router dials in and is accepted as a dynamic neighbour from a listen range; a second
 // agent finding port 179 busy says so and keeps running (it can live beside another BGP daemon).
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CLI, labDownQuietly, labUp, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
@@ -50,4 +51,17 @@ test.serial('a busy BGP port is a clear error, not a crash: the agent keeps runn
   const s = await apiRequest<StatusResponse>(socket, 'GET', '/v1/status');
   t.is(s.node, 'node1');
   t.is(second.exitCode, null, 'still running');
+});
+
+test.serial('the admin socket is root-only (0600) and serves Prometheus metrics with peers as labels', async (t) => {
+  const sock = state.nodes.node1.control as string;
+  t.is(statSync(sock).mode & 0o777, 0o600);
+  const r = spawnSync('curl', ['-s', '--unix-socket', sock, 'http://rackroute/metrics'], { encoding: 'utf8', timeout: 10_000 });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^rackroute_bgp_session_up\{peer="10\.78\.0\.1",peer_asn="65010"\} 1$/m);
+  t.regex(r.stdout, /^rackroute_bgp_routes_accepted\{peer="10\.78\.0\.1"\} 1$/m);
+  t.regex(r.stdout, /^rackroute_bgp_loc_rib_prefixes\{afi="ipv4"\} 2$/m);
+  // Metrics are read-only: nothing but GET.
+  const post = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '--unix-socket', sock, 'http://rackroute/metrics'], { encoding: 'utf8' });
+  t.is(post.stdout, '404');
 });
