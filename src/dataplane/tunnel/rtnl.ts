@@ -39,6 +39,7 @@ export const IFLA_IPTUN_PMTUDISC = 10;
 
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
+export const RT_SCOPE_HOST = 254;
 
 export const NDA_DST = 1;
 export const NDA_LLADDR = 2;
@@ -193,8 +194,8 @@ export const links = (sock: RtnlSocket): Promise<LinkInfo[]> =>
 export const neighbours = (sock: RtnlSocket, family: number): Promise<NeighInfo[]> =>
   dumpAll(sock, RTM_GETNEIGH, family, 12, (b, off, len, t) => (t === RTM_NEWNEIGH ? readNeigh(b, off, len) : null));
 
-/** The device holding `address` (the underlay interface), or undefined. */
-export async function deviceOfAddress(sock: RtnlSocket, address: string): Promise<number | undefined> {
+/** The device holding `address` (the underlay interface), or undefined; `except`: a device not to count (our tunnel's). */
+export async function deviceOfAddress(sock: RtnlSocket, address: string, except?: number): Promise<number | undefined> {
   const want = parseIP(address);
   if (!want) return undefined;
   const found = await dumpAll(sock, RTM_GETADDR, want.family === 4 ? C.AF_INET : C.AF_INET6, 8, (b, off, len, t) => {
@@ -206,7 +207,32 @@ export async function deviceOfAddress(sock: RtnlSocket, address: string): Promis
     });
     return hit ? b.readUInt32LE(p + 4) : null;
   });
-  return found[0];
+  return found.find((i) => i !== except);
+}
+
+/** The ifindexes holding the IPv4 address `address` (any prefix length). */
+export async function devicesWithAddress4(sock: RtnlSocket, address: string): Promise<number[]> {
+  const want = ipBytes(address);
+  return dumpAll(sock, RTM_GETADDR, C.AF_INET, 8, (b, off, len, t) => {
+    if (t !== RTM_NEWADDR) return null;
+    const p = off + C.NLMSG_HDRLEN;
+    let hit = false;
+    walk(b, p + 8, off + len, (at, v, l) => {
+      if (at === IFA_LOCAL && l === 4 && b.subarray(v, v + l).equals(want)) hit = true;
+    });
+    return hit ? b.readUInt32LE(p + 4) : null;
+  });
+}
+
+/** RTM_NEWADDR of an IPv4 /32 with scope host on `ifindex` (create or replace). */
+export function newHostAddress4(seq: number, ifindex: number, address: string): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = C.AF_INET;
+  h[1] = 32;
+  h[3] = RT_SCOPE_HOST;
+  h.writeUInt32LE(ifindex, 4);
+  return message(RTM_NEWADDR, C.NLM_F_REQUEST | C.NLM_F_ACK | C.NLM_F_CREATE | C.NLM_F_REPLACE, seq, h,
+    attr(IFA_LOCAL, ipBytes(address)), attr(IFA_ADDRESS, ipBytes(address)));
 }
 
 /** Datagram-level helper for notification sockets: the message types and ifindexes in `b`. */

@@ -2,6 +2,9 @@
 // their source may be native (auto mode during a switch, or a remote node whose own choice differs), and native
 // replies may arrive on the underlay device while we reach their source through the tunnel. Strict rp_filter (1)
 // drops both. The kernel uses max(conf/all, conf/DEV): setting DEV to loose (2) gives loose whatever `all` says.
+// Loose is not enough on a device without an IPv4 address: the kernel (__fib_validate_source) then drops every
+// packet whose source is routed through another device, whatever the mode (Ubuntu's default all=2 does it), so the
+// tunnel device also carries the node's underlay address as a host-scoped /32 (vxlan.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const path = (dev: string): string => `/proc/sys/net/ipv4/conf/${dev}/rp_filter`;

@@ -1,7 +1,8 @@
 // The VXLAN tunnel over rtnetlink: one device (learning off, no multicast group, local = the node's underlay
 // address, dev = the underlay interface holding it, MTU = underlay MTU - 50, MAC derived from the underlay address),
 // and per remote node an FDB entry (its VTEP MAC -> its underlay address, NTF_SELF) and permanent neighbour entries
-// (its IPv4 underlay address and its VTEP's IPv6 link-local -> its VTEP MAC). Level-triggered like the FIB: each
+// (its IPv4 underlay address and its VTEP's IPv6 link-local -> its VTEP MAC). The device also holds the node's IPv4
+// underlay address as a host-scoped /32, for reverse-path checks (sysctl.ts). Level-triggered like the FIB: each
 // pass dumps the device and its entries and converges them (create what is missing, replace what differs, delete
 // permanent entries of ours nobody needs any more); a link/neighbour notification about our device triggers a pass.
 import * as C from '../netlink/constants.js';
@@ -9,9 +10,9 @@ import { NetlinkError, RtnlSocket } from '../netlink/socket.js';
 import { linkLocalOf, vtepMac, vxlanHop, type Member, type TunnelSpec } from '../../routing/transport.js';
 import type { TunnelPort, TunnelReport, TunnelStatus } from './port.js';
 import {
-  AF_BRIDGE, attr, be16, deviceOfAddress, IFF_UP, IFLA_ADDRESS, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MTU,
+  AF_BRIDGE, attr, be16, deviceOfAddress, devicesWithAddress4, IFF_UP, IFLA_ADDRESS, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MTU,
   IFLA_VXLAN_ID, IFLA_VXLAN_LEARNING, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, IFLA_VXLAN_PORT,
-  ifinfomsg, ipBytes, links, macBytes, message, NDA_DST, NDA_LLADDR, ndmsg, neighbours, nest, NTF_SELF, NUD_PERMANENT,
+  ifinfomsg, ipBytes, links, macBytes, message, NDA_DST, NDA_LLADDR, ndmsg, neighbours, nest, newHostAddress4, NTF_SELF, NUD_PERMANENT,
   request, RTM_DELLINK, RTM_DELNEIGH, RTM_NEWNEIGH, str, u32, u8, type LinkInfo, type NeighInfo,
 } from './rtnl.js';
 import { makeLoose } from './sysctl.js';
@@ -146,10 +147,11 @@ export class VxlanTunnel implements TunnelPort {
 
   private async ensureDevice(): Promise<boolean> {
     const o = this.opts;
-    this.underlay = (await deviceOfAddress(this.sock, o.local)) ?? 0;
-    if (!this.underlay) this.opts.log.warn('vxlan: no device holds the node\'s underlay address; the tunnel has no underlay device', { event: 'tunnel-underlay-missing', local: o.local });
     const all = await links(this.sock);
     let l = all.find((x) => x.name === o.device);
+    // our device holds the address too (below): it is not the underlay
+    this.underlay = (await deviceOfAddress(this.sock, o.local, l?.ifindex)) ?? 0;
+    if (!this.underlay) this.opts.log.warn('vxlan: no device holds the node\'s underlay address; the tunnel has no underlay device', { event: 'tunnel-underlay-missing', local: o.local });
     let changed = false;
     if (l) {
       const { rebuild, set } = this.compare(l);
@@ -178,7 +180,13 @@ export class VxlanTunnel implements TunnelPort {
     if (l.ifindex !== this.ifindex) changed = true;
     this.ifindex = l.ifindex;
     this.up = true;
-    // Return traffic: see sysctl.ts. The tunnel device always; the underlay device when it is strict.
+    // Return traffic: see sysctl.ts. The node's IPv4 underlay address as a host-scoped /32 on the device (loose
+    // rp_filter drops everything arriving on a device without an IPv4 address whose source is routed elsewhere),
+    // then the tunnel device loose always, the underlay device when it is strict.
+    if (this.localFamily === 4 && !(await devicesWithAddress4(this.sock, o.local)).includes(l.ifindex)) {
+      await request(this.sock, (seq) => newHostAddress4(seq, l!.ifindex, o.local), `address ${o.local}/32 on ${o.device}`);
+      if (!changed) this.repairs++;
+    }
     const dev = makeLoose(o.device);
     const under = this.underlay ? all.find((x) => x.ifindex === this.underlay)?.name : undefined;
     const und = under ? makeLoose(under) : undefined;
