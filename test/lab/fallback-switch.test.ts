@@ -9,8 +9,8 @@
 // leaf (`bgp listen range`), which `neighbor 10.0.1.10 shutdown` cannot name.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { inNs, lab, pingStats, rackroute, requireRoot, sleep, waitUntil } from './helpers.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import { inNs, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
+import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
 
@@ -32,18 +32,12 @@ const FLOWS: ReadonlyArray<[string, string, string]> = [
 const ROUTES: ReadonlyArray<[string, string]> = [['node1', '10.244.3.0/24'], ['node3', '10.244.1.0/24'], ['node4', '10.244.1.0/24']];
 
 test.before(async () => {
-  requireRoot();
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-  const up = rackroute(['lab', 'up', '--name', NAME, FILE]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, FILE);
   await waitUntil('every watched route native through eth1', 90_000, () => (ROUTES.every(([n, d]) => devOf(n, d) === 'eth1') ? true : undefined), 500);
   await sleep(2000);
 });
 
-test.after.always(() => {
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-});
+test.after.always(() => labDownQuietly(NAME, FILE));
 
 /** Runs 100 pps pings on every flow for `seconds` while `during` happens; returns the loss per flow. */
 async function underTraffic(seconds: number, during: () => Promise<void>): Promise<Array<{ flow: string; sent: number; lost: number }>> {

@@ -5,8 +5,8 @@
 // repair, and the operator surfaces (status, routes).
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { inNs, kernelRoutes, lab, pingStats, rackroute, requireRoot, sleep, waitUntil } from './helpers.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import { inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
+import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
 
@@ -18,11 +18,7 @@ const pod = (node: string, n = 1): string => `${ns(node)}-pod${n}`;
 const sock = (node: string): string => state.nodes[node].control as string;
 
 test.before(async () => {
-  requireRoot();
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-  const up = rackroute(['lab', 'up', '--name', NAME, FILE]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, FILE);
   // node3 reaches both r1 nodes through the tunnel (IPv4 and IPv6); node1 reaches node2 natively through the leaf.
   await waitUntil('tunnel and native routes on node1 and node3', 60_000, () => {
     const n3 = kernelRoutes(ns('node3'), 'rackroute').filter((r) => r.type !== 'blackhole');
@@ -35,9 +31,7 @@ test.before(async () => {
   await sleep(1000);
 });
 
-test.after.always(() => {
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-});
+test.after.always(() => labDownQuietly(NAME, FILE));
 
 interface IpRoute { dst: string; gateway?: string; dev?: string; flags?: string[]; metrics?: Array<{ mtu?: number }> }
 const routesOfNs = (namespace: string, family: '-4' | '-6' = '-4'): IpRoute[] =>

@@ -10,9 +10,9 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  agentPids, CLI, inNs, kernelRoutes, lab, pingStats, rackroute, requireRoot, sleep, waitUntil,
+  agentPids, CLI, inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil,
 } from './helpers.js';
-import { readState, type LabState } from '../../src/lab/state.js';
+import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
 import type { DatapathApiStatus, DatapathStatus } from '../../src/dataplane/ebpf/status.js';
@@ -91,12 +91,8 @@ function ping(from: string, to: string, count: number, interval = '0.2'): { sent
 const fibOf = (): string => JSON.stringify(NODES.map((n) => kernelRoutes(ns(n), 'rackroute')));
 
 test.before(async () => {
-  requireRoot();
   tmp = mkdtempSync(join(tmpdir(), 'rrfp-'));
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
-  const up = rackroute(['lab', 'up', '--name', NAME, FILE]);
-  if (up.status !== 0) throw new Error(up.stderr);
-  state = readState(NAME) as LabState;
+  state = labUp(NAME, FILE);
   for (const n of NODES) pinDirs.set(n, pinDirForNetns(ns(n)));
   await waitUntil('every node to install the other nodes\' pod CIDRs', 60_000, () =>
     NODES.every((n) => kernelRoutes(ns(n), 'rackroute').filter((r) => r.type !== 'blackhole').length >= 6) ? true : undefined, 500);
@@ -105,7 +101,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   spawn('ip', ['netns', 'del', EXTRA_POD], { stdio: 'ignore' });
-  rackroute(['lab', 'down', '--name', NAME, FILE]);
+  labDownQuietly(NAME, FILE);
   // The namespaces are gone, so are their tc attachments; the pins are ours to remove.
   for (const dir of pinDirs.values()) {
     try {
