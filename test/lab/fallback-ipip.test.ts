@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inNs, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
+import { capture, inNs, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
@@ -115,29 +115,18 @@ test.serial('pods on node3 (rack r2, no BGP) reach pods on node1 and node2 and b
   }
 });
 
-async function capture(node: string, iface: string, filter: string, count: number, traffic: () => void, verbose = false): Promise<string> {
-  const cap = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, 'tcpdump', '-n', '-l', ...(verbose ? ['-v'] : []), '-i', iface, '-c', String(count), filter],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  cap.stdout.on('data', (b: Buffer) => { text += b.toString(); });
-  await sleep(1000);
-  traffic();
-  await waitUntil(`tcpdump on ${node}:${iface}`, 10_000, () => (text.split('\n').filter((l) => /^\d/.test(l)).length >= count ? true : undefined)).catch(() => undefined);
-  cap.kill();
-  return text;
-}
 
 test.serial('a capture on the spine\'s link to tor2 shows IP protocol 4 (nodes outside, pods inside); node1 <-> node2 stays native', async (t) => {
   // -v: the outer header's protocol is printed ("proto IPIP (4)"), the inner packet on the lines below it
-  const spine = await capture('spine1', 'eth2', 'ip proto 4 or ip proto 41 or icmp', 4, () => inNs(pod('node3'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.1.2']), true);
+  const spine = await capture(ns('spine1'), 'eth2', 'ip proto 4 or ip proto 41 or icmp', 4, () => inNs(pod('node3'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.1.2']), true);
   t.log(spine.trim());
   t.regex(spine, /proto IPIP \(4\), length 104\)\n\s+10\.0\.2\.10 > 10\.0\.1\.10: IP \([^\n]*proto ICMP \(1\), length 84\)\n\s+10\.244\.3\.2 > 10\.244\.1\.2: ICMP echo request/);
   t.regex(spine, /proto IPIP \(4\), length 104\)\n\s+10\.0\.1\.10 > 10\.0\.2\.10: IP \([^\n]*proto ICMP \(1\), length 84\)\n\s+10\.244\.1\.2 > 10\.244\.3\.2: ICMP echo reply/);
   t.notRegex(spine, /^\d\S* IP \([^\n]*proto ICMP \(1\)[^\n]*\n\s+10\.244\./m, 'no pod address unencapsulated on the tunnel path');
-  const v6 = await capture('spine1', 'eth2', 'ip proto 41', 2, () => inNs(pod('node3'), 'ping', ['-c', '2', '-i', '0.2', '-q', 'fd00:244:1::2']));
+  const v6 = await capture(ns('spine1'), 'eth2', 'ip proto 41', 2, () => inNs(pod('node3'), 'ping', ['-c', '2', '-i', '0.2', '-q', 'fd00:244:1::2']));
   t.log(v6.trim());
   t.regex(v6, /IP 10\.0\.2\.10 > 10\.0\.1\.10: IP6 fd00:244:3::2 > fd00:244:1::2: ICMP6, echo request/);
-  const leaf = await capture('node1', 'eth1', 'host 10.244.2.2 or ip proto 4', 4, () => inNs(pod('node1'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.2.2']));
+  const leaf = await capture(ns('node1'), 'eth1', 'host 10.244.2.2 or ip proto 4', 4, () => inNs(pod('node1'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.2.2']));
   t.log(leaf.trim());
   t.regex(leaf, /^\S+ IP 10\.244\.1\.2 > 10\.244\.2\.2: ICMP echo request/m);
   t.notRegex(leaf, /ipip-proto-4/, 'node1 <-> node2 is native');

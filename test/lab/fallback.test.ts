@@ -5,7 +5,7 @@
 // repair, and the operator surfaces (status, routes).
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
+import { capture, inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
@@ -80,24 +80,14 @@ test.serial('pods on node3 (rack r2, no BGP) reach pods on node1 and node2 and b
   }
 });
 
-async function capture(node: string, iface: string, filter: string, count: number, traffic: () => void): Promise<string> {
-  const cap = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, 'tcpdump', '-n', '-l', '-i', iface, '-c', String(count), filter], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  cap.stdout.on('data', (b: Buffer) => { text += b.toString(); });
-  await sleep(1000);
-  traffic();
-  await waitUntil(`tcpdump on ${node}:${iface}`, 10_000, () => (text.split('\n').filter((l) => /^\d/.test(l)).length >= count ? true : undefined)).catch(() => undefined);
-  cap.kill();
-  return text;
-}
 
 test.serial('a capture on the spine\'s link to tor2 shows VXLAN (UDP 4789); node1 <-> node2 stays native', async (t) => {
-  const spine = await capture('spine1', 'eth2', 'udp port 4789 or icmp', 4, () => inNs(pod('node3'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.1.2']));
+  const spine = await capture(ns('spine1'), 'eth2', 'udp port 4789 or icmp', 4, () => inNs(pod('node3'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.1.2']));
   t.log(spine.trim());
   t.regex(spine, /IP 10\.0\.2\.10\.\d+ > 10\.0\.1\.10\.4789: VXLAN, flags \[I\] \(0x08\), vni 4096\s+IP 10\.244\.3\.2 > 10\.244\.1\.2: ICMP echo request/);
   t.regex(spine, /IP 10\.0\.1\.10\.\d+ > 10\.0\.2\.10\.4789: VXLAN.*\s+IP 10\.244\.1\.2 > 10\.244\.3\.2: ICMP echo reply/);
   t.notRegex(spine, /^\S+ IP 10\.244\./m, 'no pod address unencapsulated on the tunnel path');
-  const leaf = await capture('node1', 'eth1', 'host 10.244.2.2 or udp port 4789', 4, () => inNs(pod('node1'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.2.2']));
+  const leaf = await capture(ns('node1'), 'eth1', 'host 10.244.2.2 or udp port 4789', 4, () => inNs(pod('node1'), 'ping', ['-c', '4', '-i', '0.2', '-q', '10.244.2.2']));
   t.log(leaf.trim());
   t.regex(leaf, /IP 10\.244\.1\.2 > 10\.244\.2\.2: ICMP echo request/);
   t.notRegex(leaf, /VXLAN/, 'node1 <-> node2 is native');

@@ -1,6 +1,6 @@
 // Helpers for tests that run labs for real (root, network namespaces, FRR). Each test names its lab uniquely
 // (--name) so it never meets a developer's `npm run lab`, and tears it down even when it fails.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readState as readLabState } from '../../src/lab/state.js';
 import { fileURLToPath } from 'node:url';
@@ -119,4 +119,20 @@ export function agentPids(ns: string): number[] {
       return false;
     }
   });
+}
+
+/**
+ * Captures `count` packets matching `filter` on an interface of a namespace while `traffic` runs (tcpdump text;
+ * `verbose` adds -v, which prints an outer header's protocol with the inner packet below it).
+ */
+export async function capture(ns: string, iface: string, filter: string, count: number, traffic: () => void, verbose = false): Promise<string> {
+  const cap = spawn('nsenter', [`--net=/run/netns/${ns}`, 'tcpdump', '-n', '-l', ...(verbose ? ['-v'] : []), '-i', iface, '-c', String(count), filter],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  cap.stdout.on('data', (b: Buffer) => { text += b.toString(); });
+  await sleep(1000);
+  traffic();
+  await waitUntil(`tcpdump on ${ns}:${iface}`, 10_000, () => (text.split('\n').filter((l) => /^\d/.test(l)).length >= count ? true : undefined)).catch(() => undefined);
+  cap.kill();
+  return text;
 }
