@@ -1,5 +1,6 @@
 // `rackroute lab up|down|status`: a containerlab topology run in network namespaces, one per node.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { NETNS_PIN_ROOT, pinDirForNetns } from '../dataplane/ebpf/pins.js';
 import { join } from 'node:path';
 import { hostCommand, type LabNode, type Topology } from './topology.js';
 import { alive, run, sh, sleep } from './sh.js';
@@ -134,7 +135,16 @@ export async function labDown(lab: string): Promise<DownReport> {
     run('ip', ['netns', 'pids', ns], { allowFail: true }).split('\n').filter(Boolean).map(Number));
   const pids = [...new Set([...recorded, ...inNamespaces])].filter((p) => p > 1 && p !== process.pid);
   await stopPids(pids);
+  // The agents' eBPF pins live under a directory named after each namespace's inode: gone with the namespace.
+  const pinDirs = namespaces.flatMap((ns) => {
+    try {
+      return [pinDirForNetns(ns)];
+    } catch {
+      return [];
+    }
+  });
   for (const ns of namespaces) run('ip', ['netns', 'del', ns], { allowFail: true });
+  for (const dir of pinDirs) if (dir.startsWith(`${NETNS_PIN_ROOT}/`)) rmSync(dir, { recursive: true, force: true });
   removeLabDir(lab);
   return { namespaces: namespaces.length, processes: pids.length };
 }
