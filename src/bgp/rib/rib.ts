@@ -282,6 +282,7 @@ export class Rib {
     const usePathIds = p.addPathRecv[fi] && pathIds !== undefined;
     let accepted = 0;
     let rejected = 0;
+    if (!loop) this.dests[fi].prefetch(nlri);
     try {
       for (let k = 0; k < nlri.length; k++) {
         const key = nlri[k]!;

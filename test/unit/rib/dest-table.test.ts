@@ -51,3 +51,26 @@ test('the default route (key 0) is an ordinary key', (t) => {
   table.release(d);
   t.is(table.find(zero), -1);
 });
+
+test('prefetch of a batch of keys (present, absent, released, IPv6) changes nothing in the table', (t) => {
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const table = new DestTable(family);
+    const keyOf = (n: number): PrefixKey => (family === 'ipv4' ? v4Key(0x0a000000 + n * 256, 24) : parsePrefix(`fd00:${n.toString(16)}::/64`));
+    const slots = new Map<PrefixKey, number>();
+    for (let n = 0; n < 3_000; n++) slots.set(keyOf(n), table.findOrCreate(keyOf(n)));
+    for (let n = 0; n < 3_000; n += 7) {
+      table.release(slots.get(keyOf(n))!);
+      slots.delete(keyOf(n));
+    }
+    const batch = Array.from({ length: 20 }, (_, j) => keyOf(j * 250));
+    table.prefetch(batch);
+    table.prefetch([keyOf(1)]);
+    table.prefetch([]);
+    for (let n = 0; n < 3_500; n++) t.is(table.find(keyOf(n)), slots.get(keyOf(n)) ?? -1);
+    for (const key of batch) {
+      const d = table.findOrCreate(key);
+      if (slots.has(key)) t.is(d, slots.get(key));
+      t.is(table.keyOf(d), key);
+    }
+  }
+});
