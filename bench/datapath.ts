@@ -4,10 +4,13 @@
 //     kernel's own clock around one run) and batched (repeat=250 x 4000 calls, TTL 255 so every run stays on
 //     the FIB path; and a single repeat=1e6 call, where the packet's TTL runs out after 254 runs, so it
 //     mostly measures the TTL pass path: printed for comparison with other tools' figures). With only the
-//     default routing rules, also the batched figure with fib-direct (BPF_FIB_LOOKUP_DIRECT).
+//     default routing rules, also the batched figure with fib-direct (BPF_FIB_LOOKUP_DIRECT). Then the same
+//     packet on the endpoint path (the pods' host routes put in the endpoint maps the way the agent does:
+//     one hash lookup, no bpf_fib_lookup), repeat=1 and batched.
 //  2. pod-to-pod traffic between two pod namespaces through a node namespace (veths), with rr_ingress
 //     attached at the node side of both veths vs not attached (the kernel's own forwarding), alternating
-//     rounds: iperf3 TCP throughput and UDP small-packet rate. Ratios printed; goals from issue 6.
+//     rounds: off, on with the FIB path only (endpoint maps empty), on with the endpoint maps filled: iperf3
+//     TCP throughput and UDP small-packet rate. Ratios printed; goals from issue 6.
 // Needs root. Everything it creates is named rrbpf-* and removed at the end, also on failure.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +19,9 @@ import { join } from 'node:path';
 import { DatapathLoader, DEFAULT_BUILD_DIR, onlyDefaultRules } from '../src/dataplane/ebpf/loader.js';
 import { hostExec } from '../src/dataplane/ebpf/exec.js';
 import { CFG_F_FIB_DIRECT, POD_F_LOCAL } from '../src/dataplane/ebpf/layout.js';
-import { syncPodCidrs } from '../src/dataplane/ebpf/sync.js';
+import { syncEndpoints, syncPodCidrs } from '../src/dataplane/ebpf/sync.js';
+import { discoverEndpoints } from '../src/dataplane/ebpf/discover.js';
+import type { Endpoint } from '../src/dataplane/ebpf/layout.js';
 import { Reason } from '../src/dataplane/ebpf/reasons.generated.js';
 import { ensureBpffs, isRoot } from '../test/bpf/helpers/netns.js';
 import { twoPods, type TwoPods } from '../test/bpf/helpers/topo.js';
@@ -74,6 +79,16 @@ async function main(): Promise<void> {
     await loader.attach('lxca', 'pod');
     await loader.attach('lxcb', 'pod');
     topo.podA.run(['ping', '-q', '-c', '3', '-i', '0.2', topo.b.v4]); // neighbours resolved both ways
+    // The pods' host routes, as a routed CNI installs them: what the agent turns into endpoint entries.
+    topo.node.run(['ip', 'route', 'add', `${topo.a.v4}/32`, 'dev', 'lxca']);
+    topo.node.run(['ip', 'route', 'add', `${topo.b.v4}/32`, 'dev', 'lxcb']);
+    const nodeExec = hostExec(topo.node.name);
+    const devs = (JSON.parse(topo.node.run(['ip', '-j', 'link', 'show', 'type', 'veth'])) as { ifname: string; ifindex: number }[])
+      .filter((l) => l.ifname === 'lxca' || l.ifname === 'lxcb').map((l) => ({ ifname: l.ifname, ifindex: l.ifindex }));
+    const endpoints: Endpoint[] = await discoverEndpoints(nodeExec, ['10.244.1.0/24', '10.244.2.0/24'], devs);
+    if (endpoints.length !== 2) throw new Error(`expected the two pods as endpoints, found ${JSON.stringify(endpoints)}`);
+    const setEndpoints = (on: boolean) => syncEndpoints(loader.maps(), on ? endpoints : []);
+    setEndpoints(false);
 
     // 1. BPF_PROG_TEST_RUN
     const lxca = JSON.parse(topo.node.run(['ip', '-j', 'link', 'show', 'dev', 'lxca'])) as { ifindex: number; address: string }[];
@@ -93,22 +108,38 @@ async function main(): Promise<void> {
     }
     if (fib1.retval !== 7 || fibBatch.retval !== 7) throw new Error(`FIB path not taken in test run (retval ${fib1.retval}/${fibBatch.retval})`);
     const peer = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
+    setEndpoints(true);
+    const epCount = () => loader.maps().readCounters().find((c) => c.id === Reason.FWD_ENDPOINT_PEER)?.packets ?? 0;
+    const epBefore = epCount();
+    const ep1 = progRun(topo, loader.programPin, pkt(64), ctx, 1, 100_000);
+    const epBatch = progRun(topo, loader.programPin, pkt(255), ctx, 250, 4000);
+    const epCounted = epCount() - epBefore;
+    if (ep1.retval !== 7 || epBatch.retval !== 7 || epCounted < 100_000 + 250 * 4000) {
+      throw new Error(`endpoint path not taken in test run (retval ${ep1.retval}/${epBatch.retval}, counted ${epCounted})`);
+    }
+    setEndpoints(false);
 
     // 2. Traffic, alternating off / on.
     server = spawn('nsenter', [`--net=/run/netns/${topo.podB.name}`, '--', 'iperf3', '-s'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
-    const off: Traffic[] = [], on: Traffic[] = [];
+    const off: Traffic[] = [], on: Traffic[] = [], onEp: Traffic[] = [];
+    const peerCount = () => loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
     for (let round = 0; round < ROUNDS; round++) {
       await loader.detach('lxca');
       await loader.detach('lxcb');
       off.push(measure(topo));
       await loader.attach('lxca', 'pod');
       await loader.attach('lxcb', 'pod');
-      const before = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
+      setEndpoints(false);
+      let before = peerCount();
       on.push(measure(topo));
-      const after = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
-      if (after - before < 1000) throw new Error('fast path attached but redirect_peer did not count the traffic');
-      console.error(`round ${round + 1}/${ROUNDS}: off ${JSON.stringify(off[round])} on ${JSON.stringify(on[round])}`);
+      if (peerCount() - before < 1000) throw new Error('fast path attached but redirect_peer did not count the traffic');
+      setEndpoints(true);
+      before = epCount();
+      onEp.push(measure(topo));
+      if (epCount() - before < 1000) throw new Error('endpoint maps filled but the endpoint path did not count the traffic');
+      setEndpoints(false);
+      console.error(`round ${round + 1}/${ROUNDS}: off ${JSON.stringify(off[round])} on(FIB) ${JSON.stringify(on[round])} on(endpoint) ${JSON.stringify(onEp[round])}`);
     }
     const m = (xs: Traffic[], k: keyof Traffic) => median(xs.map((x) => x[k]));
     const result = {
@@ -121,26 +152,38 @@ async function main(): Promise<void> {
         repeat1e6TtlDrains: { meanNs: mixed.mean_ns, note: '254 runs on the FIB path, then TTL 1: the pass path' },
         notPodPassBatched: { repeat: 1000, medianNs: notPod.median_ns },
         redirectPeerCounted: peer,
+        endpointPathRepeat1: { calls: ep1.calls, medianNs: ep1.median_ns, meanNs: ep1.mean_ns, minNs: ep1.min_ns, wallNsPerCall: ep1.wall_ns_per_call },
+        endpointPathBatched: { repeat: 250, calls: epBatch.calls, medianNs: epBatch.median_ns, meanNs: epBatch.mean_ns },
+        endpointPeerCounted: epCounted,
       },
       traffic: {
         rounds: ROUNDS, seconds: SECONDS,
         off: { tcpGbps: m(off, 'tcpGbps'), udpKpps: m(off, 'udpKpps'), udpLossPct: m(off, 'udpLossPct') },
         on: { tcpGbps: m(on, 'tcpGbps'), udpKpps: m(on, 'udpKpps'), udpLossPct: m(on, 'udpLossPct') },
+        onEndpoint: { tcpGbps: m(onEp, 'tcpGbps'), udpKpps: m(onEp, 'udpKpps'), udpLossPct: m(onEp, 'udpLossPct') },
       },
     };
     const tcpRatio = result.traffic.on.tcpGbps / result.traffic.off.tcpGbps;
     const ppsRatio = result.traffic.on.udpKpps / result.traffic.off.udpKpps;
+    const tcpRatioEp = result.traffic.onEndpoint.tcpGbps / result.traffic.off.tcpGbps;
+    const ppsRatioEp = result.traffic.onEndpoint.udpKpps / result.traffic.off.udpKpps;
     const f = (x: number, d = 1) => x.toFixed(d);
     console.log(`rr_ingress through BPF_PROG_TEST_RUN (${result.kernel}, ${result.cpus} CPUs), pod A -> pod B, FIB hit + redirect_peer:`);
     console.log(`  repeat=1 x ${fib1.calls} calls: median ${fib1.median_ns} ns, mean ${f(fib1.mean_ns)} ns (kernel clock; wall ${f(fib1.wall_ns_per_call, 0)} ns per syscall)`);
     console.log(`  repeat=250 x ${fibBatch.calls} calls (all on the FIB path): median ${fibBatch.median_ns} ns/packet   goal < 100 ns: ${fibBatch.median_ns < 100 ? 'met' : 'NOT met'}`);
     if (direct) console.log(`  same with fib-direct (BPF_FIB_LOOKUP_DIRECT, no policy rules here): median ${direct.median_ns} ns/packet`);
     console.log(`  repeat=1e6 in one call: ${f(mixed.mean_ns)} ns/packet (TTL runs out after 254 runs: mostly the TTL pass path)`);
+    console.log(`endpoint path (same packet, pod B in the endpoint map: no bpf_fib_lookup, no pod CIDR match, no iface lookup):`);
+    console.log(`  repeat=1 x ${ep1.calls} calls: median ${ep1.median_ns} ns, mean ${f(ep1.mean_ns)} ns (wall ${f(ep1.wall_ns_per_call, 0)} ns per syscall)`);
+    console.log(`  repeat=250 x ${epBatch.calls} calls: median ${epBatch.median_ns} ns/packet (FIB path ${fibBatch.median_ns})   goal < 100 ns: ${epBatch.median_ns < 100 ? 'met on the endpoint path' : 'NOT met'}`);
     console.log(`  non-pod packet (pass after one LPM miss pair): ${notPod.median_ns} ns/packet`);
     console.log(`pod A -> pod B through the node namespace, median of ${ROUNDS} rounds of ${SECONDS} s, kernel forwarding vs rr_ingress:`);
     console.log(`  iperf3 TCP     ${f(result.traffic.off.tcpGbps, 2)} Gbit/s -> ${f(result.traffic.on.tcpGbps, 2)} Gbit/s   ratio ${f(tcpRatio, 2)}x  (goal >= 1.3x: ${tcpRatio >= 1.3 ? 'met' : 'NOT met'})`);
     console.log(`  iperf3 UDP 64B ${f(result.traffic.off.udpKpps)} kpps -> ${f(result.traffic.on.udpKpps)} kpps received   ratio ${f(ppsRatio, 2)}x  (loss ${f(result.traffic.off.udpLossPct)}% -> ${f(result.traffic.on.udpLossPct)}%)`);
-    console.log(JSON.stringify({ ...result, ratios: { tcp: tcpRatio, udpPps: ppsRatio } }));
+    console.log(`  with the endpoint maps filled:`);
+    console.log(`  iperf3 TCP     ${f(result.traffic.off.tcpGbps, 2)} Gbit/s -> ${f(result.traffic.onEndpoint.tcpGbps, 2)} Gbit/s   ratio ${f(tcpRatioEp, 2)}x  (goal >= 1.3x: ${tcpRatioEp >= 1.3 ? 'met' : 'NOT met'})`);
+    console.log(`  iperf3 UDP 64B ${f(result.traffic.off.udpKpps)} kpps -> ${f(result.traffic.onEndpoint.udpKpps)} kpps received   ratio ${f(ppsRatioEp, 2)}x  (loss ${f(result.traffic.off.udpLossPct)}% -> ${f(result.traffic.onEndpoint.udpLossPct)}%)`);
+    console.log(JSON.stringify({ ...result, ratios: { tcp: tcpRatio, udpPps: ppsRatio, tcpEndpoint: tcpRatioEp, udpPpsEndpoint: ppsRatioEp } }));
   } finally {
     if (server?.pid) {
       try { process.kill(server.pid); } catch { /* already gone */ }

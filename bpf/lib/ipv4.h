@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "csum.h"
+#include "endpoint.h"
 #include "fib.h"
 #include "pods.h"
 
@@ -51,6 +52,7 @@ RR_INLINE void rr_l4_ports(struct __sk_buff *ctx, __u32 l4_off, __u8 proto, stru
 RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 {
 	struct bpf_fib_lookup p = {};
+	const struct rr_endpoint *ep;
 	const struct rr_pod_info *pod;
 	struct rr_fwd fwd = {};
 	bool dst_is_pod;
@@ -72,6 +74,23 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 		return rr_pass(reason, RR_PASS_FRAGMENT);
 	if (ip->ttl <= 1)
 		return rr_pass(reason, RR_PASS_TTL);
+
+	ep = rr_endpoint4(ip->daddr);
+	if (ep) {
+		/* may pull: ip reloaded below */
+		fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, bpf_ntohs(ip->tot_len));
+		if (rr_endpoint_usable(ctx, ep, fwd.len)) {
+			ip = rr_data(ctx) + ETH_HLEN;
+			if ((void *)(ip + 1) > rr_data_end(ctx))
+				return -RR_DROP_WRITE;
+			rr_ipv4_dec_ttl(ip);
+			return rr_endpoint_redirect(ctx, ep, reason);
+		}
+		/* Not usable: the FIB path below decides, as without an entry. */
+		ip = rr_data(ctx) + ETH_HLEN;
+		if ((void *)(ip + 1) > rr_data_end(ctx))
+			return rr_pass(reason, RR_PASS_SHORT);
+	}
 
 	pod = rr_pod4_match(ip->saddr, ip->daddr, &dst_is_pod);
 	if (!pod)

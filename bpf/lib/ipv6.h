@@ -4,6 +4,7 @@
 #define RR_IPV6_H
 
 #include "common.h"
+#include "endpoint.h"
 #include "fib.h"
 #include "ipv4.h"
 #include "pods.h"
@@ -18,6 +19,7 @@ RR_INLINE bool rr_ipv6_link_scope(const struct in6_addr *a)
 RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 {
 	struct bpf_fib_lookup p = {};
+	const struct rr_endpoint *ep;
 	const struct rr_pod_info *pod;
 	struct rr_fwd fwd = {};
 	struct ipv6hdr *ip6;
@@ -42,6 +44,21 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 		return rr_pass(reason, RR_PASS_TTL);
 	if (rr_ipv6_link_scope(&ip6->daddr) || rr_ipv6_link_scope(&ip6->saddr))
 		return rr_pass(reason, RR_PASS_LINK_SCOPE);
+
+	ep = rr_endpoint6(&ip6->daddr);
+	if (ep) {
+		fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
+		if (rr_endpoint_usable(ctx, ep, fwd.len)) {
+			ip6 = rr_data(ctx) + ETH_HLEN;
+			if ((void *)(ip6 + 1) > rr_data_end(ctx))
+				return -RR_DROP_WRITE;
+			ip6->hop_limit -= 1;
+			return rr_endpoint_redirect(ctx, ep, reason);
+		}
+		ip6 = rr_data(ctx) + ETH_HLEN;
+		if ((void *)(ip6 + 1) > rr_data_end(ctx))
+			return rr_pass(reason, RR_PASS_SHORT);
+	}
 
 	pod = rr_pod6_match(&ip6->saddr, &ip6->daddr, &dst_is_pod);
 	if (!pod)

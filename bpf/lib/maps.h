@@ -13,6 +13,8 @@
  * rr_pod6_v1    LPM_TRIE      key struct rr_pod6_key (20 bytes)     value struct rr_pod_info (8 bytes)
  * rr_ifaces_v1  HASH          key u32 ifindex                       value struct rr_iface (8 bytes)
  * rr_config_v1  ARRAY[1]      key u32 0                             value struct rr_config (16 bytes)
+ * rr_endpoint4_v1 HASH        key 4 bytes: IPv4 address, network order  value struct rr_endpoint (20 bytes)
+ * rr_endpoint6_v1 HASH        key 16 bytes: IPv6 address, network order value struct rr_endpoint (20 bytes)
  */
 #ifndef RR_MAPS_H
 #define RR_MAPS_H
@@ -75,6 +77,22 @@ struct rr_config {
 	__u32 reserved[3]; /* 0 */
 };
 
+/*
+ * rr_endpoint4_v1 / rr_endpoint6_v1: the pods of this node by address (/32, /128), for traffic to them that
+ * skips the FIB (lib/endpoint.h). ifindex is the host side of the pod's veth; pod_mac the pod's MAC (the
+ * destination written), host_mac the host side's (the source written). An entry is used only with
+ * RR_ENDPOINT_F_PEER (the device is a veth whose peer is the pod: bpf_redirect_peer applies); without it, or when
+ * the device is gone, the packet takes the FIB path as if there were no entry.
+ */
+#define RR_ENDPOINT_F_PEER (1U << 0)
+
+struct rr_endpoint {
+	__u32 ifindex;
+	__u32 flags; /* RR_ENDPOINT_F_* */
+	__u8 pod_mac[ETH_ALEN];
+	__u8 host_mac[ETH_ALEN];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -116,5 +134,21 @@ struct {
 	__uint(max_entries, 1);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rr_config_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __be32);
+	__type(value, struct rr_endpoint);
+	__uint(max_entries, 16384);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_endpoint4_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct in6_addr);
+	__type(value, struct rr_endpoint);
+	__uint(max_entries, 16384);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_endpoint6_v1 SEC(".maps");
 
 #endif /* RR_MAPS_H */

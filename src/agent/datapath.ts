@@ -24,8 +24,8 @@ import {
   CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, POD_F_LOCAL, POD_F_REMOTE, PROGRAM_INGRESS,
 } from '../dataplane/ebpf/layout.js';
 import { collectStalePins, pinDirForNamespace, removePins } from '../dataplane/ebpf/pins.js';
-import { discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
-import { syncPodCidrs } from '../dataplane/ebpf/sync.js';
+import { discoverEndpoints, discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
+import { syncEndpoints, syncPodCidrs } from '../dataplane/ebpf/sync.js';
 import { readDatapathStatus, type DatapathAgentInfo, type DatapathApiStatus } from '../dataplane/ebpf/status.js';
 
 export type DatapathStage = 'cleanup' | 'load' | 'maps' | 'discover' | 'attach' | 'detach';
@@ -259,6 +259,7 @@ export class AgentDatapath {
       return this.finish(false);
     }
     ok = (await this.attachAll(uplinks, pods)) && ok;
+    ok = (await this.guardAsync('maps', () => this.syncEndpoints())) && ok;
     return this.finish(ok);
   }
 
@@ -306,6 +307,16 @@ export class AgentDatapath {
       maps.setConfigFlags(flags);
       this.log.info('datapath switches set', { event: 'datapath-config', redirectNeigh: true, fibDirect: (flags & CFG_F_FIB_DIRECT) !== 0 });
     }
+  }
+
+  /**
+   * The endpoint maps: the local pods behind the attached pod veths (traffic to them skips the FIB). An entry
+   * whose veth is gone is harmless until removed here (the program checks the device and takes the FIB path).
+   */
+  private async syncEndpoints(): Promise<void> {
+    const endpoints = await discoverEndpoints(this.exec, this.node.podCIDRs, this.pods);
+    const r = syncEndpoints(this.loader.maps(), endpoints);
+    if (r.added.length || r.updated.length || r.removed.length) this.log.info('endpoint maps updated', { event: 'datapath-endpoints', ...r });
   }
 
   private async attachAll(uplinks: Device[], pods: Device[]): Promise<boolean> {

@@ -158,6 +158,12 @@ test.serial('pods across racks: ping (IPv4, IPv6) and TCP are carried by the fas
     t.true(grown >= 40, `${n}: redirect counters grew by ${grown}`);
   }
 
+  // The agent puts node3's pod in its endpoint map (host route + neighbour entry, both there after the pings) within
+  // a pass: from then on traffic into that pod skips bpf_fib_lookup.
+  const endpoints4 = (s: DatapathStatus) => s.maps.find((m) => m.name === 'rr_endpoint4_v1')?.entries ?? 0;
+  for (let i = 0; i < 40 && endpoints4(await datapath('node3')) < 1; i++) await sleep(250);
+  t.true(endpoints4(await datapath('node3')) >= 1, 'node3: its pod in the endpoint map');
+
   const server = spawn('nsenter', [`--net=/run/netns/${pod('node3')}`, 'iperf3', '-s', '-1', '-p', '5202'], { stdio: 'ignore' });
   t.teardown(() => server.kill());
   const n1 = await datapath('node1'), n3 = await datapath('node3');
@@ -174,11 +180,11 @@ test.serial('pods across racks: ping (IPv4, IPv6) and TCP are carried by the fas
   const byReason = (a: DatapathStatus, b: DatapathStatus) =>
     a.counters.filter((c) => c.packets).map((c) => `${c.label} +${c.packets - (b.counters.find((x) => x.id === c.id)?.packets ?? 0)}`).join(', ');
   t.log(`TCP node1/pod1 -> node3/pod1: ${(received.bits_per_second / 1e9).toFixed(2)} Gbit/s; node1 ${byReason(a1, n1)}; node3 ${byReason(a3, n3)}`);
-  // Every data segment leaves node1 redirected at vpod1 and enters node3 redirected (redirect_peer) at eth1.
+  // Every data segment leaves node1 redirected at vpod1 and enters node3 redirected (endpoint map, redirect_peer) at eth1.
   t.true(redirects(a1) - redirects(n1) > 1000, 'node1 redirected the transfer');
   t.true(redirects(a3) - redirects(n3) > 1000, 'node3 redirected the transfer');
-  const peer3 = (s: DatapathStatus) => s.counters.find((c) => c.label === 'fwd_redirect_peer')?.packets ?? 0;
-  t.true(peer3(a3) - peer3(n3) > 1000, 'node3 delivered into the pod with redirect_peer');
+  const peer3 = (s: DatapathStatus) => s.counters.find((c) => c.label === 'fwd_endpoint_peer')?.packets ?? 0;
+  t.true(peer3(a3) - peer3(n3) > 1000, 'node3 delivered into the pod with redirect_peer, from its endpoint map (no FIB lookup)');
   for (const n of NODES) t.is(drops(await datapath(n)), 0, `${n}: no drops`);
 });
 

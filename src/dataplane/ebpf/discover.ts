@@ -6,15 +6,16 @@
 // Every query is bounded by what it asks for (`ip route show root CIDR` for the pod CIDRs): never a dump of
 // the whole FIB, which may hold a million BGP routes.
 import type { Exec } from './exec.js';
-import { parseCidr, type Cidr } from './layout.js';
+import { ENDPOINT_F_PEER, formatAddress, addressBytes, parseCidr, type Cidr, type Endpoint } from './layout.js';
 
 export interface Device {
   readonly ifname: string;
   readonly ifindex: number;
 }
 
-interface IpLink { ifindex: number; ifname: string; link_type?: string; link_netnsid?: number; operstate?: string }
-interface IpRoute { dst?: string; dev?: string; type?: string; nexthops?: { dev?: string }[] }
+interface IpLink { ifindex: number; ifname: string; link_type?: string; link_netnsid?: number; operstate?: string; address?: string }
+interface IpRoute { dst?: string; dev?: string; type?: string; gateway?: string; nexthops?: { dev?: string }[] }
+interface IpNeigh { dst?: string; lladdr?: string; state?: string[] }
 
 async function json<T>(exec: Exec, argv: string[]): Promise<T> {
   const out = await exec.run(argv);
@@ -94,4 +95,52 @@ export async function discoverPodVeths(exec: Exec, podCidrs: readonly string[], 
     }
   }
   return [...found.values()];
+}
+
+/** Neighbour states whose MAC the kernel itself would send to (STALE and the probing states re-check it later). */
+const USABLE_NEIGH = new Set(['PERMANENT', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'NOARP']);
+
+/**
+ * The local pods by address, for the endpoint maps: every direct host route (/32, /128, no gateway, one device)
+ * inside this node's pod CIDRs whose device is one of `pods` (the attached pod veths), with the pod's MAC from
+ * the neighbour table and the veth's own. A pod without a usable neighbour entry yet is left out (the FIB path
+ * with redirect_neigh carries it until the next pass).
+ */
+export async function discoverEndpoints(exec: Exec, podCidrs: readonly string[], pods: readonly Device[]): Promise<Endpoint[]> {
+  if (!pods.length) return [];
+  const byName = new Map(pods.map((d) => [d.ifname, d]));
+  const links = new Map((await json<IpLink[]>(exec, ['ip', '-j', 'link', 'show', 'type', 'veth'])).map((l) => [l.ifname, l]));
+  const routes: { ip: string; dev: string }[] = [];
+  for (const text of podCidrs) {
+    const pod = parseCidr(text);
+    for (const r of await json<IpRoute[]>(exec, ['ip', pod.family === 4 ? '-4' : '-6', '-j', 'route', 'show', 'root', text])) {
+      if ((r.type && r.type !== 'unicast') || r.gateway || r.nexthops || !r.dev || !r.dst || !byName.has(r.dev)) continue;
+      const dst = routeCidr(r.dst, pod.family);
+      if (!dst || dst.prefixLen !== dst.addr.length * 8 || !cidrContains(pod, dst)) continue;
+      routes.push({ ip: formatAddress(dst.addr), dev: r.dev });
+    }
+  }
+  const neigh = new Map<string, Map<string, string>>();
+  const out: Endpoint[] = [];
+  for (const { ip, dev } of routes) {
+    const link = links.get(dev);
+    if (!link?.address || link.link_netnsid === undefined || link.ifindex !== byName.get(dev)?.ifindex) continue;
+    let macs = neigh.get(dev);
+    if (!macs) {
+      macs = new Map();
+      for (const n of await json<IpNeigh[]>(exec, ['ip', '-j', 'neigh', 'show', 'dev', dev])) {
+        if (!n.dst || !n.lladdr || !(n.state ?? []).some((st) => USABLE_NEIGH.has(st))) continue;
+        try {
+          macs.set(formatAddress(addressBytes(n.dst)), n.lladdr.toLowerCase());
+        } catch {
+          // not an address we know how to key
+        }
+      }
+      neigh.set(dev, macs);
+    }
+    const podMac = macs.get(ip);
+    if (!podMac) continue;
+    out.push({ ip, ifindex: link.ifindex, flags: ENDPOINT_F_PEER, podMac, hostMac: link.address.toLowerCase() });
+  }
+  return out;
 }

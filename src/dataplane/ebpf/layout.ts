@@ -9,6 +9,8 @@ export const MAP_NAMES = {
   pod6: 'rr_pod6_v1',
   ifaces: 'rr_ifaces_v1',
   config: 'rr_config_v1',
+  endpoint4: 'rr_endpoint4_v1',
+  endpoint6: 'rr_endpoint6_v1',
 } as const;
 export type MapRole = keyof typeof MAP_NAMES;
 
@@ -19,6 +21,8 @@ export const MAP_LAYOUT: Record<MapRole, { keySize: number; valueSize: number }>
   pod6: { keySize: 20, valueSize: 8 },
   ifaces: { keySize: 4, valueSize: 8 },
   config: { keySize: 4, valueSize: 16 },
+  endpoint4: { keySize: 4, valueSize: 20 },
+  endpoint6: { keySize: 16, valueSize: 20 },
 };
 
 /** The programs in bpf/build/rr_tc.o, pinned as PIN_DIR/progs/NAME. */
@@ -30,6 +34,8 @@ export const IFACE_F_ATTACHED = 1 << 0;
 export const IFACE_F_POD = 1 << 1;
 export const IFACE_F_UPLINK = 1 << 2;
 export const CFG_F_REDIRECT_NEIGH = 1 << 0;
+/** rr_endpoint: the device is a veth whose peer is the pod (bpf_redirect_peer); without it the entry is not used. */
+export const ENDPOINT_F_PEER = 1 << 0;
 /** BPF_FIB_LOOKUP_DIRECT: only while `ip rule` holds nothing but the default rules. */
 export const CFG_F_FIB_DIRECT = 1 << 1;
 
@@ -139,6 +145,41 @@ export function decodeFlags(value: Buffer): number {
 /** struct rr_config: u32 flags, u32 reserved[3]. */
 export function encodeConfig(flags: number): Buffer {
   return Buffer.concat([u32(flags), Buffer.alloc(12)]);
+}
+
+/** A local pod by address (struct rr_endpoint, keyed by the address in network order). */
+export interface Endpoint {
+  /** the pod's address, canonical text (IPv4 or IPv6) */
+  readonly ip: string;
+  /** the host side of the pod's veth */
+  readonly ifindex: number;
+  /** ENDPOINT_F_* */
+  readonly flags: number;
+  /** the pod's MAC (written as destination) and the host side's (written as source), aa:bb:cc:dd:ee:ff */
+  readonly podMac: string;
+  readonly hostMac: string;
+}
+
+export function macBytes(mac: string): Buffer {
+  const b = Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
+  if (b.length !== 6 || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new CidrError(mac, 'not a MAC address');
+  return b;
+}
+
+export function formatMac(b: Buffer): string {
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** struct rr_endpoint: u32 ifindex, u32 flags, u8 pod_mac[6], u8 host_mac[6] (20 bytes). */
+export function encodeEndpoint(e: Omit<Endpoint, 'ip'>): Buffer {
+  return Buffer.concat([u32(e.ifindex), u32(e.flags), macBytes(e.podMac), macBytes(e.hostMac)]);
+}
+
+export function decodeEndpoint(key: Buffer, value: Buffer): Endpoint {
+  return {
+    ip: formatAddress(key), ifindex: readU32(value, 0), flags: readU32(value, 4),
+    podMac: formatMac(value.subarray(8, 14)), hostMac: formatMac(value.subarray(14, 20)),
+  };
 }
 
 /** Sum of the per-CPU struct rr_stat slots of one reason (each slot 16 bytes: packets, bytes). */

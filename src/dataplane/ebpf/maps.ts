@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import bpf from 'bpf';
 import type { MapRef } from 'bpf';
 import {
-  MAP_LAYOUT, MAP_NAMES, type MapRole, decodeFlags, decodePodKey, encodeConfig, encodeFlags, encodePodKey,
+  MAP_LAYOUT, MAP_NAMES, type Endpoint, type MapRole, addressBytes, decodeEndpoint, encodeEndpoint, decodeFlags, decodePodKey, encodeConfig, encodeFlags, encodePodKey,
   formatCidr, parseCidr, parseCpuList, readU32, sumPerCpuStat, u32,
 } from './layout.js';
 import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
@@ -114,6 +114,27 @@ export class PinnedBpfMaps implements BpfMapPort {
   listIfaces(): IfaceEntry[] {
     return [...this.map('ifaces').entries()].map(([k, v]) => ({ ifindex: readU32(k), flags: decodeFlags(v) }))
       .sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  private endpointMap(ip: string) {
+    const key = addressBytes(ip);
+    return { key, map: this.map(key.length === 4 ? 'endpoint4' : 'endpoint6') };
+  }
+
+  upsertEndpoint(e: Endpoint): void {
+    const { key, map } = this.endpointMap(e.ip);
+    map.set(key, encodeEndpoint(e));
+  }
+
+  deleteEndpoint(ip: string): boolean {
+    const { key, map } = this.endpointMap(ip);
+    return map.delete(key);
+  }
+
+  listEndpoints(): Endpoint[] {
+    const out: Endpoint[] = [];
+    for (const role of ['endpoint4', 'endpoint6'] as const) for (const [k, v] of this.map(role).entries()) out.push(decodeEndpoint(k, v));
+    return out;
   }
 
   getConfigFlags(): number {

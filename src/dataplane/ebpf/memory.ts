@@ -1,6 +1,6 @@
 // An in-memory BpfMapPort: the same semantics as the pinned maps (canonical CIDRs, counters by reason),
 // for tests of the agent without root. Counters can be bumped by the test.
-import { MAP_LAYOUT, MAP_NAMES, formatCidr, parseCidr } from './layout.js';
+import { MAP_LAYOUT, MAP_NAMES, type Endpoint, addressBytes, formatAddress, formatCidr, parseCidr } from './layout.js';
 import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
 import { REASONS, REASON_MAX, type Reason } from './reasons.generated.js';
 
@@ -8,6 +8,7 @@ export class MemoryBpfMaps implements BpfMapPort {
   private readonly pods = new Map<string, number>();
   private readonly ifaces = new Map<number, number>();
   private readonly counters = new Map<Reason, { packets: number; bytes: number }>();
+  private readonly endpoints = new Map<string, Endpoint>();
   private configFlags = 0;
 
   upsertPodCidr(cidr: string, flags: number): void {
@@ -34,6 +35,19 @@ export class MemoryBpfMaps implements BpfMapPort {
     return [...this.ifaces].map(([ifindex, flags]) => ({ ifindex, flags }));
   }
 
+  upsertEndpoint(e: Endpoint): void {
+    const ip = formatAddress(addressBytes(e.ip));
+    this.endpoints.set(ip, { ...e, ip, podMac: e.podMac.toLowerCase(), hostMac: e.hostMac.toLowerCase() });
+  }
+
+  deleteEndpoint(ip: string): boolean {
+    return this.endpoints.delete(formatAddress(addressBytes(ip)));
+  }
+
+  listEndpoints(): Endpoint[] {
+    return [...this.endpoints.values()];
+  }
+
   getConfigFlags(): number {
     return this.configFlags;
   }
@@ -56,6 +70,8 @@ export class MemoryBpfMaps implements BpfMapPort {
     const v4 = this.listPodCidrs().filter((e) => !e.cidr.includes(':')).length;
     const entries: Record<keyof typeof MAP_NAMES, number> = {
       stats: REASON_MAX, pod4: v4, pod6: this.pods.size - v4, ifaces: this.ifaces.size, config: 1,
+      endpoint4: [...this.endpoints.keys()].filter((ip) => !ip.includes(':')).length,
+      endpoint6: [...this.endpoints.keys()].filter((ip) => ip.includes(':')).length,
     };
     return (Object.keys(MAP_NAMES) as (keyof typeof MAP_NAMES)[]).map((role) => ({
       name: MAP_NAMES[role], type: 'memory', id: null, ...MAP_LAYOUT[role], maxEntries: 0, entries: entries[role],

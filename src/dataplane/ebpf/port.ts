@@ -1,5 +1,6 @@
 // What the agent needs from the datapath's maps, as a port: the real one (maps.ts, pinned BPF maps through
 // the npm `bpf` package) needs root; the in-memory one (memory.ts) lets the agent be tested without it.
+import type { Endpoint } from './layout.js';
 import type { Reason, ReasonKind } from './reasons.generated.js';
 
 export interface PodCidrEntry {
@@ -44,6 +45,11 @@ export interface BpfMapPort {
   setIface(ifindex: number, flags: number): void;
   deleteIface(ifindex: number): boolean;
   listIfaces(): IfaceEntry[];
+  /** Add or update one local pod address (rr_endpoint4_v1 / rr_endpoint6_v1). */
+  upsertEndpoint(e: Endpoint): void;
+  /** false when it was not there */
+  deleteEndpoint(ip: string): boolean;
+  listEndpoints(): Endpoint[];
   getConfigFlags(): number;
   setConfigFlags(flags: number): void;
   /** Every reason's counters, summed over CPUs, zeros included, in reason order. */
@@ -53,6 +59,12 @@ export interface BpfMapPort {
 }
 
 export interface PodCidrSyncResult {
+  readonly added: string[];
+  readonly updated: string[];
+  readonly removed: string[];
+}
+
+export interface EndpointSyncResult {
   readonly added: string[];
   readonly updated: string[];
   readonly removed: string[];

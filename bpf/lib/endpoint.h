@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Local pods by address: rr_endpoint4_v1 / rr_endpoint6_v1 (filled by the agent from the pod routes, the
+ * neighbour table and the veths) say which host-side veth leads to a pod and which MACs to write, so traffic to
+ * a local pod skips bpf_fib_lookup, the pod CIDR match and the iface lookup: one hash lookup, MAC rewrite, TTL,
+ * bpf_redirect_peer. Anything uncertain (no entry, an entry not marked usable, the device gone, a packet that
+ * does not fit its MTU, a hairpin) goes on to the FIB path, which decides as before: never a drop by accident.
+ */
+#ifndef RR_ENDPOINT_H
+#define RR_ENDPOINT_H
+
+#include "common.h"
+#include "maps.h"
+
+RR_INLINE const struct rr_endpoint *rr_endpoint4(__be32 daddr)
+{
+	return bpf_map_lookup_elem(&rr_endpoint4_v1, &daddr);
+}
+
+RR_INLINE const struct rr_endpoint *rr_endpoint6(const struct in6_addr *daddr)
+{
+	return bpf_map_lookup_elem(&rr_endpoint6_v1, daddr);
+}
+
+/*
+ * May this packet take the endpoint path? `len` as rr_fib_len computes it (0: unknown, the skb is checked).
+ * bpf_check_mtu answers two questions with one device lookup: the ifindex still names a device (a pod deleted
+ * since the agent's last pass: -ENODEV, stale entry) and the packet (or each GSO segment) fits its MTU (if not,
+ * the FIB path passes it to the stack, which answers frag-needed).
+ */
+RR_INLINE bool rr_endpoint_usable(struct __sk_buff *ctx, const struct rr_endpoint *ep, __u32 len)
+{
+	__u32 mtu = len;
+
+	if (!(ep->flags & RR_ENDPOINT_F_PEER) || !ep->ifindex)
+		return false;
+	if (ep->ifindex == ctx->ingress_ifindex)
+		return false;
+	return bpf_check_mtu(ctx, ep->ifindex, &mtu, 0, 0) == BPF_MTU_CHK_RET_SUCCESS;
+}
+
+/* MACs from the entry, then into the pod. RR_REDIRECT, or a negative drop reason. TTL already decremented. */
+RR_INLINE int rr_endpoint_redirect(struct __sk_buff *ctx, const struct rr_endpoint *ep, __u32 *reason)
+{
+	struct ethhdr *eth = rr_data(ctx);
+
+	if ((void *)(eth + 1) > rr_data_end(ctx))
+		return -RR_DROP_WRITE;
+	__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
+	*reason = RR_FWD_ENDPOINT_PEER;
+	return bpf_redirect_peer(ep->ifindex, 0) == TC_ACT_REDIRECT ? RR_REDIRECT : -RR_DROP_REDIRECT;
+}
+
+#endif /* RR_ENDPOINT_H */
