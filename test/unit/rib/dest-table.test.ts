@@ -69,7 +69,7 @@ test('prefetch of a batch of keys (present, absent, released, IPv6) changes noth
     for (let n = 0; n < 3_500; n++) t.is(table.find(keyOf(n)), slots.get(keyOf(n)) ?? -1);
     for (const key of batch) {
       const d = table.findOrCreate(key);
-      if (slots.has(key)) t.is(d, slots.get(key));
+      if (slots.has(key)) t.is(d, slots.get(key)!);
       t.is(table.keyOf(d), key);
     }
   }
