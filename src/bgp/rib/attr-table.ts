@@ -1,5 +1,10 @@
 // Interned attribute sets (the model is BIRD's rta cache): every distinct PathAttributes value exists once, frozen,
 // with a reference count; the last release frees it. Routes hold the numeric id, not a copy.
+//
+// Immutability: a set from intern() is a deep-frozen copy. A set from adopt() (the UPDATE hot path) is the caller's
+// own draft, frozen at the top only: its nested lists were built fresh for it and are reachable from nowhere else, so
+// nothing can mutate them (every reader sees them through readonly types, and edits go through withAttrs, which makes
+// a new set). That keeps the same contract by construction without a copy and a freeze per nested list.
 
 import type { AsPathSegment, AttrSet, LargeCommunity, PathAttributes, RawAttribute } from './attrs.js';
 import { asPathEqual, emptyList } from './attrs.js';
@@ -118,6 +123,12 @@ function freezeSet(a: PathAttributes, id: number, nextHop: string): AttrSet {
   return Object.freeze(set);
 }
 
+/**
+ * A set under construction for AttrTable.adopt: the fields of an AttrSet in its order (same shape as the sets
+ * freezeSet makes), `id` still -1. Its nested lists must be fresh and unshared (or the frozen emptyList()).
+ */
+export type AttrDraft = { -readonly [K in keyof AttrSet]: AttrSet[K] };
+
 const NEXT_HOPS_KEPT = 4096;
 
 export class AttrTable {
@@ -140,11 +151,33 @@ export class AttrTable {
   /** Returns the shared set equal to `a`, taking one reference to it. */
   intern(a: PathAttributes): AttrSet {
     const maybe = a as Partial<AttrSet>;
-    if (maybe.id !== undefined && this.sets[maybe.id] === a) {
+    if (maybe.id !== undefined && maybe.id >= 0 && this.sets[maybe.id] === a) {
       this.refcnt[maybe.id]!++;
       return a as AttrSet;
     }
     const h = hashAttrs(a);
+    const found = this.lookup(a, h);
+    if (found !== undefined) return found;
+    const id = this.allocate();
+    return this.insert(freezeSet(a, id, this.nextHop(a.nextHop)), id, h);
+  }
+
+  /**
+   * intern() for a draft the table may keep as it is: if no equal set exists, the draft itself becomes the set (id
+   * and shared next hop filled in, frozen at the top; see the note on immutability above). The caller gives the
+   * draft up either way and uses only the returned set.
+   */
+  adopt(d: AttrDraft): AttrSet {
+    const h = hashAttrs(d);
+    const found = this.lookup(d, h);
+    if (found !== undefined) return found;
+    const id = this.allocate();
+    d.id = id;
+    d.nextHop = this.nextHop(d.nextHop);
+    return this.insert(Object.freeze(d), id, h);
+  }
+
+  private lookup(a: PathAttributes, h: number): AttrSet | undefined {
     let id = this.buckets.get(h) ?? -1;
     while (id >= 0) {
       const s = this.sets[id]!;
@@ -154,14 +187,25 @@ export class AttrTable {
       }
       id = this.chain[id]!;
     }
-    id = this.free.length > 0 ? this.free.pop()! : this.sets.length;
+    return undefined;
+  }
+
+  private allocate(): number {
+    const id = this.free.length > 0 ? this.free.pop()! : this.sets.length;
     if (id >= this.refcnt.length) this.grow();
-    let nh = this.nextHops.get(a.nextHop);
+    return id;
+  }
+
+  private nextHop(text: string): string {
+    let nh = this.nextHops.get(text);
     if (nh === undefined) {
       if (this.nextHops.size >= NEXT_HOPS_KEPT) this.nextHops.clear();
-      this.nextHops.set(a.nextHop, (nh = a.nextHop));
+      this.nextHops.set(text, (nh = text));
     }
-    const set = freezeSet(a, id, nh);
+    return nh;
+  }
+
+  private insert(set: AttrSet, id: number, h: number): AttrSet {
     this.sets[id] = set;
     this.refcnt[id] = 1;
     this.hashes[id] = h;

@@ -1,6 +1,7 @@
 // Public surface of the RIB: see rib.ts for how the session layer, the agent and the route planner drive it.
 export * from './attrs.js';
 export { AttrTable, attrsEqual, hashAttrs } from './attr-table.js';
+export type { AttrDraft } from './attr-table.js';
 export * from './clock.js';
 export * from './decision.js';
 export { AdjRibOut } from './adj-rib-out.js';

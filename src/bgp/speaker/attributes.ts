@@ -4,8 +4,8 @@ import {
   AttrFlag, mergeAs4, type AsPathSegment as WireSegment, type AsPathSegmentType, type CodecContext, type PathAttribute,
 } from '../codec/index.js';
 import {
-  AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET, normalizeIp, parseIPv4, type AsPathSegment, type Family,
-  type Origin, type PathAttributes, type SegmentType,
+  AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SEQUENCE, AS_SET, emptyList, normalizeIp, parseIPv4, type AsPathSegment,
+  type AttrDraft, type Family, type PathAttributes, type RawAttribute, type SegmentType,
 } from '../rib/index.js';
 
 const SEGMENT_TO_RIB: Record<AsPathSegmentType, SegmentType> = {
@@ -32,54 +32,67 @@ function bytesToHex(b: Uint8Array): string {
 /**
  * The RIB's attributes for the prefixes of one family in an UPDATE: the IPv4 NLRI use NEXT_HOP, MP_REACH_NLRI's
  * prefixes use its next hop (global, plus link-local when there are two). AS4_PATH is merged on 2-octet sessions.
+ *
+ * Built in one pass as an AttrTable draft (AttrTable.adopt keeps it as the interned set): every nested list is new
+ * or comes from `attrs`, which the caller owns and hands over (the hot path's decoded block, used for nothing else);
+ * empty lists are the shared frozen one.
  */
-export function toRibAttributes(attrs: readonly PathAttribute[], family: Family, mpReach: boolean, ctx: CodecContext): PathAttributes {
-  let origin: Origin = 2;
-  let nextHop = '';
-  let nextHopLinkLocal: string | undefined;
-  let med: number | undefined;
-  let localPref: number | undefined;
-  let atomicAggregate = false;
-  let communities: readonly number[] = [];
-  let largeCommunities: [number, number, number][] = [];
-  let extendedCommunities: Uint8Array[] = [];
-  let originatorId: number | undefined;
-  let clusterList: number[] = [];
-  let otc: number | undefined;
-  const unknown: { flags: number; code: number; value: Uint8Array }[] = [];
+export function toRibAttributes(attrs: readonly PathAttribute[], family: Family, mpReach: boolean, ctx: CodecContext): AttrDraft {
+  const empty = emptyList<never>();
+  const d: AttrDraft = {
+    id: -1, origin: 2, asPath: empty, nextHop: '', nextHopLinkLocal: undefined, med: undefined, localPref: undefined,
+    atomicAggregate: false, aggregator: undefined, communities: empty, largeCommunities: empty,
+    extendedCommunities: empty, originatorId: undefined, clusterList: empty, otc: undefined, unknown: empty,
+  };
+  let asPathWire: readonly WireSegment[] | undefined;
+  let aggregator: { asn: number; address: string } | undefined;
+  let as4 = false;
+  let unknown: RawAttribute[] | undefined;
   for (const a of attrs) {
     switch (a.type) {
-      case 'origin': origin = ORIGIN_TO_RIB[a.value]; break;
-      case 'nextHop': if (!mpReach) nextHop = canonicalIpv4(a.value) ? a.value : normalizeIp(a.value); break;
+      case 'origin': d.origin = ORIGIN_TO_RIB[a.value]; break;
+      case 'asPath': asPathWire = a.value; break;
+      case 'nextHop': if (!mpReach) d.nextHop = canonicalIpv4(a.value) ? a.value : normalizeIp(a.value); break;
       case 'mpReach':
         if (mpReach) {
-          nextHop = a.value.nextHops[0] ? normalizeIp(a.value.nextHops[0]) : '';
-          if (a.value.nextHops[1]) nextHopLinkLocal = normalizeIp(a.value.nextHops[1]);
+          d.nextHop = a.value.nextHops[0] ? normalizeIp(a.value.nextHops[0]) : '';
+          if (a.value.nextHops[1]) d.nextHopLinkLocal = normalizeIp(a.value.nextHops[1]);
         }
         break;
-      case 'med': med = a.value; break;
-      case 'localPref': localPref = a.value; break;
-      case 'atomicAggregate': atomicAggregate = true; break;
-      case 'communities': communities = a.value; break;
-      case 'largeCommunities': largeCommunities = a.value.map((c) => [c.global, c.local1, c.local2]); break;
-      case 'extendedCommunities': extendedCommunities = a.value.map(hexToBytes); break;
-      case 'originatorId': originatorId = parseIPv4(a.value); break;
-      case 'clusterList': clusterList = a.value.map(parseIPv4); break;
-      case 'otc': otc = a.value; break;
-      case 'unknown': unknown.push({ flags: a.flags, code: a.code, value: a.value }); break;
-      default: break; // asPath, aggregator and their AS4 forms: below; mpUnreach: not attributes of a path
+      case 'med': d.med = a.value; break;
+      case 'localPref': d.localPref = a.value; break;
+      case 'atomicAggregate': d.atomicAggregate = true; break;
+      case 'aggregator': aggregator = a.value; break;
+      case 'communities': if (a.value.length) d.communities = a.value; break;
+      case 'largeCommunities':
+        if (a.value.length) d.largeCommunities = a.value.map((c) => [c.global, c.local1, c.local2] as const);
+        break;
+      case 'extendedCommunities': if (a.value.length) d.extendedCommunities = a.value.map(hexToBytes); break;
+      case 'originatorId': d.originatorId = parseIPv4(a.value); break;
+      case 'clusterList': if (a.value.length) d.clusterList = a.value.map(parseIPv4); break;
+      case 'otc': d.otc = a.value; break;
+      case 'unknown': (unknown ??= []).push({ flags: a.flags, code: a.code, value: a.value }); break;
+      case 'as4Path': case 'as4Aggregator': as4 = true; break;
+      default: break; // mpUnreach: not an attribute of a path
     }
   }
-  const merged = ctx.as4 ? undefined : mergeAs4(attrs);
-  const asPathWire = merged?.asPath ?? (attrs.find((a) => a.type === 'asPath')?.value as readonly WireSegment[] | undefined) ?? [];
-  const aggregator = merged ? merged.aggregator : (attrs.find((a) => a.type === 'aggregator')?.value as { asn: number; address: string } | undefined);
-  const asPath: AsPathSegment[] = asPathWire.map((s) => ({ type: SEGMENT_TO_RIB[s.type], asns: s.asns }));
+  if (as4 && !ctx.as4) {
+    const merged = mergeAs4(attrs);
+    asPathWire = merged.asPath;
+    aggregator = merged.aggregator;
+  }
+  if (asPathWire !== undefined && asPathWire.length > 0) {
+    const path = new Array<AsPathSegment>(asPathWire.length);
+    for (let i = 0; i < path.length; i++) {
+      const s = asPathWire[i]!;
+      path[i] = { type: SEGMENT_TO_RIB[s.type], asns: s.asns };
+    }
+    d.asPath = path;
+  }
+  if (aggregator !== undefined) d.aggregator = { asn: aggregator.asn, address: aggregator.address };
+  if (unknown !== undefined) d.unknown = unknown;
   void family;
-  return {
-    origin, asPath, nextHop, nextHopLinkLocal, med, localPref, atomicAggregate,
-    aggregator: aggregator ? { asn: aggregator.asn, address: aggregator.address } : undefined,
-    communities, largeCommunities, extendedCommunities, originatorId, clusterList, otc, unknown,
-  };
+  return d;
 }
 
 /** Dotted-quad text as normalizeIp would write it (what the codec decodes NEXT_HOP to): no parsing needed. */

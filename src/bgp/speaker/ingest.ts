@@ -87,9 +87,9 @@ export class UpdateIngest implements UpdateHandler {
     }
     const mpAfi = mp?.type === 'mpReach' ? mp.value.afi : 0;
     this.set4 = hasV4NextHop || mpAfi === 1
-      ? table.intern(toRibAttributes(attrs, 'ipv4', !hasV4NextHop && mpAfi === 1, this.ctx))
+      ? table.adopt(toRibAttributes(attrs, 'ipv4', !hasV4NextHop && mpAfi === 1, this.ctx))
       : undefined;
-    this.set6 = mpAfi === 2 ? table.intern(toRibAttributes(attrs, 'ipv6', true, this.ctx)) : undefined;
+    this.set6 = mpAfi === 2 ? table.adopt(toRibAttributes(attrs, 'ipv6', true, this.ctx)) : undefined;
     if (this.lastKey.length < n) this.lastKey = new Uint8Array(Math.max(n, this.lastKey.length * 2));
     this.lastKey.set(this.key.subarray(0, n));
     this.lastLen = n;

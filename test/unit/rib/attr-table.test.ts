@@ -1,6 +1,6 @@
 import test from 'ava';
-import { AttrTable } from '../../../src/bgp/rib/attr-table.js';
-import { asSequence, makeAttrs } from '../../../src/bgp/rib/attrs.js';
+import { AttrTable, type AttrDraft } from '../../../src/bgp/rib/attr-table.js';
+import { asSequence, emptyList, makeAttrs } from '../../../src/bgp/rib/attrs.js';
 
 test('equal attributes intern to one frozen object; refcount frees it', (t) => {
   const table = new AttrTable();
@@ -43,4 +43,29 @@ test('byte-valued attributes are copied, not aliased to the decoder buffer', (t)
   buf[1] = 77;
   t.is(s.extendedCommunities[0]![1], 2);
   t.not(s.extendedCommunities[0]!.buffer, buf.buffer);
+});
+
+test('adopt keeps a fresh draft as the set (frozen at the top, same shape and identity as intern)', (t) => {
+  const table = new AttrTable();
+  const interned = table.intern(makeAttrs({ asPath: asSequence(1, 2), nextHop: '10.0.0.1', communities: [5, 6] }));
+  const draft = (): AttrDraft => ({
+    id: -1, origin: 0, asPath: [{ type: 2, asns: [1, 2] }], nextHop: '10.0.0.1', nextHopLinkLocal: undefined,
+    med: undefined, localPref: undefined, atomicAggregate: false, aggregator: undefined, communities: [5, 6],
+    largeCommunities: emptyList(), extendedCommunities: emptyList(), originatorId: undefined, clusterList: emptyList(),
+    otc: undefined, unknown: emptyList(),
+  });
+  t.is(table.adopt(draft()), interned, 'an equal set is found, the draft dropped');
+  t.is(table.refs(interned.id), 2);
+  const d = { ...draft(), med: 7 };
+  const s = table.adopt(d);
+  t.is(s, d, 'no equal set: the draft itself is interned');
+  t.true(s.id >= 0 && s.id !== interned.id);
+  t.true(Object.isFrozen(s));
+  t.is(table.get(s.id), s);
+  t.is(table.intern(makeAttrs({ asPath: asSequence(1, 2), nextHop: '10.0.0.1', communities: [5, 6], med: 7 })), s);
+  t.deepEqual(Object.keys(s), Object.keys(interned), 'same field order as intern (one object shape)');
+  t.is(table.refs(s.id), 2);
+  table.release(s.id);
+  table.release(s.id);
+  t.false(table.holds(s));
 });

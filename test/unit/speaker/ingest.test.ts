@@ -116,3 +116,21 @@ test('NEXT_HOP text already canonical is kept as is; other text is normalised as
   t.is(nh('010.000.001.001'), '10.0.1.1');
   t.is(nh('10.0.01.1'), '10.0.1.1');
 });
+
+test('toRibAttributes builds the set in one pass: empty lists shared, AS4_PATH merged on 2-octet sessions', (t) => {
+  const a = toRibAttributes([
+    { type: 'origin', flags: T, value: 'egp' },
+    { type: 'asPath', flags: T, value: [{ type: 'sequence', asns: [65001, 23456] }] },
+    { type: 'nextHop', flags: T, value: '10.0.1.1' },
+    { type: 'communities', flags: 0xc0, value: [1, 2] },
+    { type: 'as4Path', flags: 0xc0, value: [{ type: 'sequence', asns: [4200000000] }] },
+  ], 'ipv4', false, makeContext({ as4: false }));
+  t.is(a.id, -1);
+  t.is(a.origin, 1);
+  t.deepEqual(a.asPath, [{ type: 2, asns: [65001] }, { type: 2, asns: [4200000000] }]);
+  t.deepEqual(a.communities, [1, 2]);
+  t.true(Object.isFrozen(a.clusterList) && a.clusterList.length === 0 && (a.clusterList as unknown) === a.unknown);
+  const b = toRibAttributes([{ type: 'as4Path', flags: 0xc0, value: [{ type: 'sequence', asns: [7] }] },
+    { type: 'asPath', flags: T, value: [{ type: 'sequence', asns: [65001] }] }], 'ipv4', false, ctx);
+  t.deepEqual(b.asPath, [{ type: 2, asns: [65001] }], 'AS4_PATH ignored on a 4-octet session');
+});

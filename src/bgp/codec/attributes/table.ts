@@ -323,8 +323,9 @@ export const ATTRIBUTES: Table = {
     rfc: 'RFC 1997, RFC 7606 §7.8',
     decode: (b, s, e) => {
       multipleOf('COMMUNITIES', e - s, 4);
-      const out: number[] = [];
-      for (let i = s; i < e; i += 4) out.push(u32(b, i));
+      // Sized exactly (not grown by push): the RIB keeps this list as it is in its interned set.
+      const out = new Array<number>((e - s) >> 2);
+      for (let i = s, k = 0; i < e; i += 4) out[k++] = u32(b, i);
       return out;
     },
     encode: (v, w) => {
