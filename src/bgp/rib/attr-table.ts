@@ -136,8 +136,12 @@ export class AttrTable {
   private refcnt = new Int32Array(1024);
   private hashes = new Int32Array(1024);
   private chain = new Int32Array(1024);
-  /** hash -> first id of the chain of sets with that hash. */
-  private readonly buckets = new Map<number, number>();
+  /**
+   * Chained hash table: bucket (hash & mask) -> first id + 1 of its chain (0: empty), linked through `chain`
+   * (-1 ends it). Typed arrays rather than a Map: no entry objects, and the table doubles with the id space.
+   */
+  private buckets = new Int32Array(1024);
+  private mask = 1023;
   private readonly free: number[] = [];
   private live = 0;
   /** One string per next hop shared by the sets (a node has few next hops, a full table 100,000s of sets). */
@@ -178,10 +182,11 @@ export class AttrTable {
   }
 
   private lookup(a: PathAttributes, h: number): AttrSet | undefined {
-    let id = this.buckets.get(h) ?? -1;
+    const hashes = this.hashes;
+    let id = this.buckets[h & this.mask]! - 1;
     while (id >= 0) {
       const s = this.sets[id]!;
-      if (attrsEqual(s, a)) {
+      if (hashes[id] === h && attrsEqual(s, a)) {
         this.refcnt[id]!++;
         return s;
       }
@@ -209,8 +214,9 @@ export class AttrTable {
     this.sets[id] = set;
     this.refcnt[id] = 1;
     this.hashes[id] = h;
-    this.chain[id] = this.buckets.get(h) ?? -1;
-    this.buckets.set(h, id);
+    const b = h & this.mask;
+    this.chain[id] = this.buckets[b]! - 1;
+    this.buckets[b] = id + 1;
     this.live++;
     return set;
   }
@@ -231,7 +237,8 @@ export class AttrTable {
     if (n > 0) return;
     if (n < 0) throw new Error(`AttrTable: release of free set ${id}`);
     const h = this.hashes[id]!;
-    let cur = this.buckets.get(h) ?? -1;
+    const b = h & this.mask;
+    let cur = this.buckets[b]! - 1;
     let prev = -1;
     while (cur !== id) {
       prev = cur;
@@ -239,8 +246,7 @@ export class AttrTable {
     }
     const next = this.chain[id]!;
     if (prev < 0) {
-      if (next < 0) this.buckets.delete(h);
-      else this.buckets.set(h, next);
+      this.buckets[b] = next + 1;
     } else {
       this.chain[prev] = next;
     }
@@ -269,5 +275,16 @@ export class AttrTable {
     const r = new Int32Array(n); r.set(this.refcnt); this.refcnt = r;
     const h = new Int32Array(n); h.set(this.hashes); this.hashes = h;
     const c = new Int32Array(n); c.set(this.chain); this.chain = c;
+    // As many buckets as ids: relink every live set (chains keep no order that matters).
+    const buckets = new Int32Array(n);
+    const mask = n - 1;
+    for (let id = 0; id < this.sets.length; id++) {
+      if (this.sets[id] === undefined) continue;
+      const b = this.hashes[id]! & mask;
+      this.chain[id] = buckets[b]! - 1;
+      buckets[b] = id + 1;
+    }
+    this.buckets = buckets;
+    this.mask = mask;
   }
 }

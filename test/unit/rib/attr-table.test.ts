@@ -69,3 +69,20 @@ test('adopt keeps a fresh draft as the set (frozen at the top, same shape and id
   table.release(s.id);
   t.false(table.holds(s));
 });
+
+test('the hash index survives growth and releases in any order (chains relinked, equal sets still found)', (t) => {
+  const table = new AttrTable();
+  const mk = (i: number) => makeAttrs({ asPath: asSequence(1, i), nextHop: '10.0.0.1', med: i % 7 });
+  const sets = Array.from({ length: 5000 }, (_, i) => table.intern(mk(i)));
+  t.is(table.size, 5000);
+  for (let i = 0; i < 5000; i += 1) t.is(table.intern(mk(i)), sets[i], `set ${i} found after growth`);
+  for (let i = 4999; i >= 0; i -= 2) { table.release(sets[i]!.id); table.release(sets[i]!.id); }
+  t.is(table.size, 2500);
+  for (let i = 0; i < 5000; i++) {
+    if (i % 2 === 0) t.is(table.intern(mk(i)), sets[i]);
+    else t.false(table.holds(sets[i]!));
+  }
+  const again = table.intern(mk(1));
+  t.not(again, sets[1]);
+  t.is(table.intern(mk(1)), again);
+});
