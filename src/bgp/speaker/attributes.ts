@@ -52,7 +52,7 @@ export function toRibAttributes(attrs: readonly PathAttribute[], family: Family,
     switch (a.type) {
       case 'origin': d.origin = ORIGIN_TO_RIB[a.value]; break;
       case 'asPath': asPathWire = a.value; break;
-      case 'nextHop': if (!mpReach) d.nextHop = canonicalIpv4(a.value) ? a.value : normalizeIp(a.value); break;
+      case 'nextHop': if (!mpReach) d.nextHop = ribNextHop4(a.value); break;
       case 'mpReach':
         if (mpReach) {
           d.nextHop = a.value.nextHops[0] ? normalizeIp(a.value.nextHops[0]) : '';
@@ -93,6 +93,17 @@ export function toRibAttributes(attrs: readonly PathAttribute[], family: Family,
   if (unknown !== undefined) d.unknown = unknown;
   void family;
   return d;
+}
+
+// The codec hands the same next-hop string over while it does not change: check it once.
+let lastNextHopIn: string | undefined;
+let lastNextHopOut = '';
+function ribNextHop4(text: string): string {
+  if (text !== lastNextHopIn) {
+    lastNextHopOut = canonicalIpv4(text) ? text : normalizeIp(text);
+    lastNextHopIn = text;
+  }
+  return lastNextHopOut;
 }
 
 /** Dotted-quad text as normalizeIp would write it (what the codec decodes NEXT_HOP to): no parsing needed. */

@@ -90,8 +90,10 @@ export class UpdateIngest implements UpdateHandler {
       ? table.adopt(toRibAttributes(attrs, 'ipv4', !hasV4NextHop && mpAfi === 1, this.ctx))
       : undefined;
     this.set6 = mpAfi === 2 ? table.adopt(toRibAttributes(attrs, 'ipv6', true, this.ctx)) : undefined;
-    if (this.lastKey.length < n) this.lastKey = new Uint8Array(Math.max(n, this.lastKey.length * 2));
-    this.lastKey.set(this.key.subarray(0, n));
+    // The key becomes the last key by swapping buffers (no copy); a buffer too short for the next block is grown above.
+    const k = this.lastKey;
+    this.lastKey = this.key;
+    this.key = k;
     this.lastLen = n;
     this.last4 = this.set4;
     this.last6 = this.set6;

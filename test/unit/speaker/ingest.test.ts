@@ -134,3 +134,13 @@ test('toRibAttributes builds the set in one pass: empty lists shared, AS4_PATH m
     { type: 'asPath', flags: T, value: [{ type: 'sequence', asns: [65001] }] }], 'ipv4', false, ctx);
   t.deepEqual(b.asPath, [{ type: 2, asns: [65001] }], 'AS4_PATH ignored on a 4-octet session');
 });
+
+test('next hops alternating between UPDATEs each reach their routes (the last next hop text is reused only while equal)', (t) => {
+  const { rib, ingest } = setup();
+  const withNh = (nh: string, asn: number): PathAttribute[] =>
+    attrs([65001, asn]).map((a) => (a.type === 'nextHop' ? { ...a, value: nh } : a));
+  const hops = ['10.0.1.1', '10.0.1.2', '10.0.1.2', '10.0.1.1', '10.0.1.3'];
+  hops.forEach((nh, i) => ingest.ingest(update(withNh(nh, 65100 + i), [`10.9.${i}.0/24`])));
+  hops.forEach((nh, i) => t.is(path(rib, `10.9.${i}.0/24`)?.attrs.nextHop, nh));
+  t.is(path(rib, '10.9.1.0/24')?.attrs.nextHop, path(rib, '10.9.2.0/24')?.attrs.nextHop);
+});

@@ -273,6 +273,9 @@ function isBadNextHop(a: number): boolean {
 
 type Table = { readonly [K in KnownAttributeType]: AttributeRow<K> };
 
+let lastNextHop = -1;
+let lastNextHopText = '';
+
 export const ATTRIBUTES: Table = {
   origin: {
     code: 1, type: 'origin', name: 'ORIGIN', flags: WELL_KNOWN, action: 'treat-as-withdraw',
@@ -298,7 +301,12 @@ export const ATTRIBUTES: Table = {
       exactLength('NEXT_HOP', e - s, 4);
       const a = u32(b, s);
       if (isBadNextHop(a)) malformed(`NEXT_HOP ${formatIpv4(a)} is not a unicast address`, UpdateSubcode.INVALID_NEXT_HOP);
-      return formatIpv4(a);
+      // A peer sends the same next hop over and over: reuse the last text (strings are immutable).
+      if (a !== lastNextHop) {
+        lastNextHop = a;
+        lastNextHopText = formatIpv4(a);
+      }
+      return lastNextHopText;
     },
     encode: (v, w) => {
       w.u32(parseIpv4(v));
