@@ -9,6 +9,8 @@
 import type { AsPathSegment, AttrSet, LargeCommunity, PathAttributes, RawAttribute } from './attrs.js';
 import { asPathEqual, emptyList } from './attrs.js';
 
+// Hashing runs once per distinct set arriving (100,000s in a full table): indexed loops only (no iterator objects),
+// small helpers the compiler inlines, and the next hop's text hashed once while it repeats.
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ (v | 0), 0x01000193);
   return h ^ (h >>> 15);
@@ -17,10 +19,22 @@ function mixNum(h: number, v: number | undefined): number {
   if (v === undefined) return mix(h, 0x7fffffff);
   return mix(mix(h, v >>> 0), Math.floor(v / 4294967296));
 }
-function mixStr(h: number, s: string | undefined): number {
-  if (s === undefined) return mix(h, 0x5bd1e995);
+function mixNums(h: number, xs: readonly number[]): number {
+  for (let i = 0; i < xs.length; i++) h = mixNum(h, xs[i]);
+  return mix(h, xs.length);
+}
+let lastText: string | undefined;
+let lastTextHash = 0;
+function textHash(s: string): number {
+  if (s === lastText) return lastTextHash;
+  let h = 0x2545f491;
   for (let i = 0; i < s.length; i++) h = mix(h, s.charCodeAt(i));
-  return mix(h, s.length);
+  lastText = s;
+  lastTextHash = mix(h, s.length);
+  return lastTextHash;
+}
+function mixStr(h: number, s: string | undefined): number {
+  return mix(h, s === undefined ? 0x5bd1e995 : textHash(s));
 }
 function mixBytes(h: number, b: Uint8Array): number {
   for (let i = 0; i < b.length; i++) h = mix(h, b[i]!);
@@ -30,27 +44,35 @@ function mixBytes(h: number, b: Uint8Array): number {
 export function hashAttrs(a: PathAttributes): number {
   let h = 0x811c9dc5;
   h = mix(h, a.origin);
-  for (const s of a.asPath) {
-    h = mix(h, s.type + 1000);
-    for (const x of s.asns) h = mixNum(h, x);
+  const path = a.asPath;
+  for (let i = 0; i < path.length; i++) {
+    const s = path[i]!;
+    h = mixNums(mix(h, s.type + 1000), s.asns);
   }
-  h = mix(h, a.asPath.length);
+  h = mix(h, path.length);
   h = mixStr(h, a.nextHop);
   h = mixStr(h, a.nextHopLinkLocal);
   h = mixNum(h, a.med);
   h = mixNum(h, a.localPref);
   h = mix(h, a.atomicAggregate ? 1 : 2);
   if (a.aggregator !== undefined) h = mixStr(mixNum(h, a.aggregator.asn), a.aggregator.address);
-  for (const c of a.communities) h = mixNum(h, c);
-  h = mix(h, a.communities.length);
-  for (const l of a.largeCommunities) h = mixNum(mixNum(mixNum(h, l[0]), l[1]), l[2]);
-  h = mix(h, a.largeCommunities.length);
-  for (const e of a.extendedCommunities) h = mixBytes(h, e);
+  h = mixNums(h, a.communities);
+  const large = a.largeCommunities;
+  for (let i = 0; i < large.length; i++) {
+    const l = large[i]!;
+    h = mixNum(mixNum(mixNum(h, l[0]), l[1]), l[2]);
+  }
+  h = mix(h, large.length);
+  const ext = a.extendedCommunities;
+  for (let i = 0; i < ext.length; i++) h = mixBytes(h, ext[i]!);
   h = mixNum(h, a.originatorId);
-  for (const c of a.clusterList) h = mixNum(h, c);
-  h = mix(h, a.clusterList.length + 77);
+  h = mix(mixNums(h, a.clusterList), 77);
   h = mixNum(h, a.otc);
-  for (const u of a.unknown) h = mixBytes(mix(mix(h, u.code), u.flags), u.value);
+  const unknown = a.unknown;
+  for (let i = 0; i < unknown.length; i++) {
+    const u = unknown[i]!;
+    h = mixBytes(mix(mix(h, u.code), u.flags), u.value);
+  }
   return h | 0;
 }
 

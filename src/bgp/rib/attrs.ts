@@ -109,7 +109,8 @@ function fields(a: PathAttributes): PathAttributes {
 /** AS path length for the decision process (RFC 4271 §9.1.2.2 a): an AS_SET counts 1, confed segments 0. */
 export function asPathLength(path: readonly AsPathSegment[]): number {
   let n = 0;
-  for (const s of path) {
+  for (let i = 0; i < path.length; i++) {
+    const s = path[i]!;
     if (s.type === AS_SEQUENCE) n += s.asns.length;
     else if (s.type === AS_SET) n += 1;
   }
@@ -137,8 +138,12 @@ export function originAs(path: readonly AsPathSegment[]): number | undefined {
 
 /** How many times `asn` appears anywhere in the path. */
 export function asPathCount(path: readonly AsPathSegment[], asn: number): number {
+  // Indexed loops: per received set, on lists of several element kinds (no iterator objects).
   let n = 0;
-  for (const s of path) for (const a of s.asns) if (a === asn) n++;
+  for (let i = 0; i < path.length; i++) {
+    const asns = path[i]!.asns;
+    for (let j = 0; j < asns.length; j++) if (asns[j] === asn) n++;
+  }
   return n;
 }
 

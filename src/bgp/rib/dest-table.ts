@@ -73,13 +73,13 @@ export class DestTable {
    * other in find/findOrCreate (a 1M-entry index is far larger than the caches). No effect on the table; IPv6 and
    * single keys are skipped.
    */
-  prefetch(keys: readonly PrefixKey[]): void {
-    if (this.map6 !== undefined || keys.length < 2) return;
+  prefetch(keys: readonly PrefixKey[], count = keys.length): void {
+    if (this.map6 !== undefined || count < 2) return;
     const buckets = this.buckets;
     const col = this.keys4;
     const mask = this.mask;
     let acc = 0;
-    for (let j = 0; j < keys.length; j++) {
+    for (let j = 0; j < count; j++) {
       const v = buckets[hashNum(keys[j] as V4Key) & mask]!;
       if (v !== 0) acc += col[v - 1]!;
     }

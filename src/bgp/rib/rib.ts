@@ -262,9 +262,11 @@ export class Rib {
 
   /**
    * An UPDATE's announced NLRI for one family, all sharing `attrs` (already decoded and mapped). pathIds is
-   * parallel to nlri when ADD-PATH receive is negotiated for the family.
+   * parallel to nlri when ADD-PATH receive is negotiated for the family. `count`: only the first `count` entries
+   * (a caller reusing its lists across UPDATEs).
    */
-  receive(id: PeerId, family: Family, attrs: PathAttributes, nlri: readonly PrefixKey[], pathIds?: readonly number[]): ReceiveResult {
+  receive(id: PeerId, family: Family, attrs: PathAttributes, nlri: readonly PrefixKey[], pathIds?: readonly number[],
+    count = nlri.length): ReceiveResult {
     const p = this.upPeer(id);
     const fi = familyIndex(family);
     let input = attrs;
@@ -282,9 +284,9 @@ export class Rib {
     const usePathIds = p.addPathRecv[fi] && pathIds !== undefined;
     let accepted = 0;
     let rejected = 0;
-    if (!loop) this.dests[fi].prefetch(nlri);
+    if (!loop) this.dests[fi].prefetch(nlri, count);
     try {
-      for (let k = 0; k < nlri.length; k++) {
+      for (let k = 0; k < count; k++) {
         const key = nlri[k]!;
         const pid = usePathIds ? pathIds[k]! : 0;
         if (soft) {
@@ -313,13 +315,13 @@ export class Rib {
     return { accepted, rejected, maxPrefixExceeded: this.checkMaxPrefix(p) };
   }
 
-  /** Withdrawn NLRI of one family. */
-  withdraw(id: PeerId, family: Family, nlri: readonly PrefixKey[], pathIds?: readonly number[]): void {
+  /** Withdrawn NLRI of one family (the first `count`). */
+  withdraw(id: PeerId, family: Family, nlri: readonly PrefixKey[], pathIds?: readonly number[], count = nlri.length): void {
     const p = this.upPeer(id);
     const fi = familyIndex(family);
     const pre = p.inPre[fi];
     const usePathIds = p.addPathRecv[fi] && pathIds !== undefined;
-    for (let k = 0; k < nlri.length; k++) {
+    for (let k = 0; k < count; k++) {
       const key = nlri[k]!;
       const pid = usePathIds ? pathIds[k]! : 0;
       if (pre.size > 0) {
@@ -782,28 +784,39 @@ export class Rib {
 
 /** Import results by policy term for one attribute set: a short list (an UPDATE meets one or two terms). */
 class TermMemo {
+  // Filled up to n and reused (emptying a list by setting its length would drop its storage every UPDATE).
   private readonly terms: number[] = [];
   private readonly sets: (AttrSet | null)[] = [];
+  private n = 0;
 
   get(term: number): AttrSet | null | undefined {
     const terms = this.terms;
-    for (let i = 0; i < terms.length; i++) if (terms[i] === term) return this.sets[i];
+    for (let i = 0; i < this.n; i++) if (terms[i] === term) return this.sets[i];
     return undefined;
   }
 
   set(term: number, result: AttrSet | null): void {
-    this.terms.push(term);
-    this.sets.push(result);
+    const i = this.n++;
+    if (i < this.terms.length) {
+      this.terms[i] = term;
+      this.sets[i] = result;
+    } else {
+      this.terms.push(term);
+      this.sets.push(result);
+    }
   }
 
   clear(): void {
-    this.terms.length = 0;
-    this.sets.length = 0;
+    for (let i = 0; i < this.n; i++) this.sets[i] = null;
+    this.n = 0;
   }
 
   /** Drops the reference each interned result holds. */
   releaseAll(attrs: AttrTable): void {
-    for (const v of this.sets) if (v !== null) attrs.release(v.id);
+    for (let i = 0; i < this.n; i++) {
+      const v = this.sets[i];
+      if (v !== null && v !== undefined) attrs.release(v.id);
+    }
     this.clear();
   }
 }

@@ -38,6 +38,14 @@ export class UpdateIngest implements UpdateHandler {
   private last4: AttrSet | undefined;
   private last6: AttrSet | undefined;
   private key = new Uint8Array(256);
+  /**
+   * Entries in use in a4/a4ids, w4/w4ids, a6/a6ids, w6/w6ids. The lists are kept across UPDATEs and overwritten
+   * (emptying one by setting its length drops its storage, and the next UPDATE would grow it again).
+   */
+  private na4 = 0;
+  private nw4 = 0;
+  private na6 = 0;
+  private nw6 = 0;
 
   constructor(
     private readonly rib: Rib,
@@ -46,23 +54,27 @@ export class UpdateIngest implements UpdateHandler {
   ) {}
 
   announce4(addr: number, bits: number, pathId: number): void {
-    this.a4.push(v4Key(addr, bits));
-    this.a4ids.push(pathId);
+    // put() inlined by hand: the hot path, and its lists only ever hold numbers.
+    const n = this.na4++;
+    if (n < this.a4.length) {
+      this.a4[n] = v4Key(addr, bits);
+      this.a4ids[n] = pathId;
+    } else {
+      this.a4.push(v4Key(addr, bits));
+      this.a4ids.push(pathId);
+    }
   }
 
   withdraw4(addr: number, bits: number, pathId: number): void {
-    this.w4.push(v4Key(addr, bits));
-    this.w4ids.push(pathId);
+    this.nw4 = put(this.w4, this.w4ids, this.nw4, v4Key(addr, bits), pathId);
   }
 
   announce6(b: Uint8Array, off: number, bits: number, pathId: number): void {
-    this.a6.push(v6Key(b.subarray(off, off + ((bits + 7) >> 3)), bits));
-    this.a6ids.push(pathId);
+    this.na6 = put(this.a6, this.a6ids, this.na6, v6Key(b.subarray(off, off + ((bits + 7) >> 3)), bits), pathId);
   }
 
   withdraw6(b: Uint8Array, off: number, bits: number, pathId: number): void {
-    this.w6.push(v6Key(b.subarray(off, off + ((bits + 7) >> 3)), bits));
-    this.w6ids.push(pathId);
+    this.nw6 = put(this.w6, this.w6ids, this.nw6, v6Key(b.subarray(off, off + ((bits + 7) >> 3)), bits), pathId);
   }
 
   attributes(b: Uint8Array, start: number, end: number, info: AttributeBlockInfo): void {
@@ -110,27 +122,27 @@ export class UpdateIngest implements UpdateHandler {
    */
   ingest(message: Uint8Array): IngestResult {
     this.set4 = this.set6 = undefined;
-    // Emptied only when used (setting a length is not free, and most UPDATEs fill one list).
-    if (this.a4.length) this.a4.length = this.a4ids.length = 0;
-    if (this.w4.length) this.w4.length = this.w4ids.length = 0;
-    if (this.a6.length) this.a6.length = this.a6ids.length = 0;
-    if (this.w6.length) this.w6.length = this.w6ids.length = 0;
+    this.na4 = this.nw4 = this.na6 = this.nw6 = 0;
     try {
       const r = scanUpdate(message, this.ctx, this);
       const addPath4 = this.ctx.addPath.ipv4 === true;
       const addPath6 = this.ctx.addPath.ipv6 === true;
-      if (this.w4.length) this.rib.withdraw(this.peer, 'ipv4', this.w4, addPath4 ? this.w4ids : undefined);
-      if (this.w6.length) this.rib.withdraw(this.peer, 'ipv6', this.w6, addPath6 ? this.w6ids : undefined);
+      const na4 = this.na4;
+      const nw4 = this.nw4;
+      const na6 = this.na6;
+      const nw6 = this.nw6;
+      if (nw4) this.rib.withdraw(this.peer, 'ipv4', this.w4, addPath4 ? this.w4ids : undefined, nw4);
+      if (nw6) this.rib.withdraw(this.peer, 'ipv6', this.w6, addPath6 ? this.w6ids : undefined, nw6);
       let exceeded = false;
-      if (this.a4.length) {
+      if (na4) {
         const set = this.current(4);
         if (!set) throw missingNextHop();
-        exceeded = this.rib.receive(this.peer, 'ipv4', set, this.a4, addPath4 ? this.a4ids : undefined).maxPrefixExceeded || exceeded;
+        exceeded = this.rib.receive(this.peer, 'ipv4', set, this.a4, addPath4 ? this.a4ids : undefined, na4).maxPrefixExceeded || exceeded;
       }
-      if (this.a6.length) {
+      if (na6) {
         const set = this.current(6);
         if (!set) throw missingNextHop();
-        exceeded = this.rib.receive(this.peer, 'ipv6', set, this.a6, addPath6 ? this.a6ids : undefined).maxPrefixExceeded || exceeded;
+        exceeded = this.rib.receive(this.peer, 'ipv6', set, this.a6, addPath6 ? this.a6ids : undefined, na6).maxPrefixExceeded || exceeded;
       }
       let endOfRib: Family | undefined;
       if (r.endOfRib && r.endOfRib.safi === 1 && (r.endOfRib.afi === 1 || r.endOfRib.afi === 2)) {
@@ -138,8 +150,8 @@ export class UpdateIngest implements UpdateHandler {
         this.rib.endOfRib(this.peer, endOfRib);
       }
       return {
-        announced: this.a4.length + this.a6.length,
-        withdrawn: this.w4.length + this.w6.length,
+        announced: na4 + na6,
+        withdrawn: nw4 + nw6,
         error: r.error,
         endOfRib,
         maxPrefixExceeded: exceeded,
@@ -152,6 +164,18 @@ export class UpdateIngest implements UpdateHandler {
       this.set4 = this.set6 = undefined;
     }
   }
+}
+
+/** Writes entry n of a key list and its path-id list (appending past their ends); returns n + 1. */
+function put<K>(keys: K[], ids: number[], n: number, key: K, pathId: number): number {
+  if (n < keys.length) {
+    keys[n] = key;
+    ids[n] = pathId;
+  } else {
+    keys.push(key);
+    ids.push(pathId);
+  }
+  return n + 1;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {

@@ -144,3 +144,19 @@ test('next hops alternating between UPDATEs each reach their routes (the last ne
   hops.forEach((nh, i) => t.is(path(rib, `10.9.${i}.0/24`)?.attrs.nextHop, nh));
   t.is(path(rib, '10.9.1.0/24')?.attrs.nextHop, path(rib, '10.9.2.0/24')?.attrs.nextHop);
 });
+
+test('lists reused across UPDATEs: a shorter UPDATE after a longer one applies only its own prefixes', (t) => {
+  const { rib, ingest } = setup();
+  const r1 = ingest.ingest(update(attrs([65001, 65100]), ['10.5.0.0/24', '10.5.1.0/24', '10.5.2.0/24']));
+  t.is(r1.announced, 3);
+  const r2 = ingest.ingest(update(attrs([65001, 65200]), ['10.5.3.0/24'], ['10.5.0.0/24', '10.5.1.0/24']));
+  t.deepEqual([r2.announced, r2.withdrawn], [1, 2]);
+  t.deepEqual(path(rib, '10.5.2.0/24')?.attrs.asPath, [{ type: 2, asns: [65001, 65100] }], 'not re-announced with the new set');
+  t.deepEqual(path(rib, '10.5.3.0/24')?.attrs.asPath, [{ type: 2, asns: [65001, 65200] }]);
+  t.is(path(rib, '10.5.0.0/24'), undefined);
+  const r3 = ingest.ingest(update([], [], ['10.5.2.0/24']));
+  t.deepEqual([r3.announced, r3.withdrawn], [0, 1]);
+  t.is(path(rib, '10.5.3.0/24')?.attrs.asPath[0]?.asns[1], 65200, 'a stale withdrawal entry is not applied again');
+  t.is(path(rib, '10.5.1.0/24'), undefined);
+  t.is(rib.attrs.size, 1);
+});
