@@ -136,3 +136,18 @@ export async function capture(ns: string, iface: string, filter: string, count: 
   cap.kill();
   return text;
 }
+
+/**
+ * Each (namespace, address) pair answers 3 pings of 3. Routes can be in place a moment before the far side's are
+ * (a loaded machine, a node still converging): each pair first gets up to 20 s to answer one ping.
+ */
+export async function expectReachable(t: import('ava').ExecutionContext, pairs: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  for (const [ns, addr] of pairs) {
+    await waitUntil(`a first reply ${ns} -> ${addr}`, 20_000,
+      () => (pingStats(inNs(ns, 'ping', ['-c', '1', '-W', '1', '-q', addr]).stdout).received === 1 ? true : undefined), 250).catch(() => undefined);
+  }
+  for (const [ns, addr] of pairs) {
+    const r = inNs(ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '-q', addr]);
+    t.is(pingStats(r.stdout).received, 3, `${ns} -> ${addr}: ${r.stdout}${r.stderr}`);
+  }
+}
