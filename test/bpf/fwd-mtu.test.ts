@@ -18,6 +18,7 @@ import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
 import { Reason } from '../../src/dataplane/ebpf/reasons.generated.js';
 import { Netns, ensureBpffs, isRoot, sh } from './helpers/netns.js';
 import { progRun, skbCtx } from './helpers/progrun.js';
+import { uplinkNode } from './helpers/topo.js';
 import { buildPacket, macAt } from './helpers/packets.js';
 
 const TC_ACT_OK = 0;
@@ -41,17 +42,8 @@ test.before(async () => {
   if (!isRoot()) throw new Error('test/bpf needs root (BPF_PROG_TEST_RUN, network namespaces); CI runs it as root');
   ensureBpffs();
   ns = new Netns('mtu');
+  uplinkNode(ns, { lxcMac: LXC_MAC, podMac: POD_MAC, torMac: TOR_MAC, dualStack: false });
   ns.lines(`
-    sysctl -qw net.ipv4.ip_forward=1
-    sysctl -qw net.ipv6.conf.all.forwarding=1
-    ip link add up0 address 02:00:00:00:00:10 type veth peer name up0p
-    ip link add lxc1 address ${LXC_MAC} type veth peer name lxc1p address ${POD_MAC}
-    ip link set up0 up
-    ip link set up0p up
-    ip link set lxc1 up
-    ip link set lxc1p up
-    ip addr add 10.0.1.10/24 dev up0
-    ip neigh replace 10.0.1.1 lladdr ${TOR_MAC} dev up0 nud permanent
     ip neigh replace fe80::1 lladdr ${TOR_MAC} dev up0 nud permanent
     ip route add 10.244.2.0/24 via 10.0.1.1 dev up0 mtu 1480
     ip -6 route add fd00:244:2::/64 via fe80::1 dev up0 mtu 1480

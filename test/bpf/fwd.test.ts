@@ -9,6 +9,7 @@ import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
 import { Reason } from '../../src/dataplane/ebpf/reasons.generated.js';
 import { Netns, ensureBpffs, isRoot } from './helpers/netns.js';
 import { progRun, skbCtx } from './helpers/progrun.js';
+import { uplinkNode } from './helpers/topo.js';
 import { buildArp, buildPacket, csum16, ipv4HeaderChecksumResidue, macAt, type L4, type PacketSpec } from './helpers/packets.js';
 
 const TC_ACT_OK = 0;
@@ -32,21 +33,8 @@ test.before(async () => {
   if (!isRoot()) throw new Error('test/bpf needs root (BPF_PROG_TEST_RUN, network namespaces); CI runs it as root');
   ensureBpffs();
   ns = new Netns('f');
+  uplinkNode(ns, { lxcMac: '02:00:00:00:01:10', podMac: POD_MAC, torMac: TOR_MAC, dualStack: true });
   ns.lines(`
-    sysctl -qw net.ipv4.ip_forward=1
-    sysctl -qw net.ipv6.conf.all.forwarding=1
-    ip link add up0 address 02:00:00:00:00:10 type veth peer name up0p
-    ip link add lxc1 address 02:00:00:00:01:10 type veth peer name lxc1p address ${POD_MAC}
-    ip link set up0 up
-    ip link set up0p up
-    ip link set lxc1 up
-    ip link set lxc1p up
-    ip addr add 10.0.1.10/24 dev up0
-    ip -6 addr add fd00:1::10/64 dev up0 nodad
-    ip addr add 10.244.1.1/32 dev lo
-    ip -6 addr add fd00:244:1::1/128 dev lo
-    ip neigh replace 10.0.1.1 lladdr ${TOR_MAC} dev up0 nud permanent
-    ip -6 neigh replace fd00:1::1 lladdr ${TOR_MAC} dev up0 nud permanent
     ip route add 10.244.2.0/24 via 10.0.1.1
     ip -6 route add fd00:244:2::/64 via fd00:1::1
     ip route add 10.244.3.0/24 via 10.0.1.2

@@ -51,3 +51,43 @@ export function twoPods(tag: string): TwoPods {
     },
   };
 }
+
+export interface UplinkNodeOptions {
+  /** MAC of the host side of the pod veth lxc1, and of the pod side lxc1p. */
+  readonly lxcMac: string;
+  readonly podMac: string;
+  /** MAC of the ToR 10.0.1.1 (and fd00:1::1), a permanent neighbour on up0. */
+  readonly torMac: string;
+  /** Move lxc1p into this pod namespace (else it stays in the node, up). */
+  readonly podNs?: string;
+  /** fd00:1::10/64 on up0 with the ToR's IPv6 neighbour, and the pod gateways 10.244.1.1 / fd00:244:1::1 on lo. */
+  readonly dualStack: boolean;
+}
+
+/**
+ * The node the fast-path tests run the program in: forwarding on, uplink veth up0 (10.0.1.10/24, MAC
+ * 02:00:00:00:00:10) towards a ToR at 10.0.1.1 with a permanent neighbour entry, and a pod veth lxc1. Each test
+ * adds its own routes.
+ */
+export function uplinkNode(ns: Netns, o: UplinkNodeOptions): void {
+  ns.lines(`
+    sysctl -qw net.ipv4.ip_forward=1
+    sysctl -qw net.ipv6.conf.all.forwarding=1
+    ip link add up0 address 02:00:00:00:00:10 type veth peer name up0p
+    ip link add lxc1 address ${o.lxcMac} type veth peer name lxc1p address ${o.podMac}
+    ${o.podNs ? `ip link set lxc1p netns ${o.podNs}` : 'ip link set lxc1p up'}
+    ip link set up0 up
+    ip link set up0p up
+    ip link set lxc1 up
+    ip addr add 10.0.1.10/24 dev up0
+    ip neigh replace 10.0.1.1 lladdr ${o.torMac} dev up0 nud permanent
+  `);
+  if (o.dualStack) {
+    ns.lines(`
+      ip -6 addr add fd00:1::10/64 dev up0 nodad
+      ip -6 neigh replace fd00:1::1 lladdr ${o.torMac} dev up0 nud permanent
+      ip addr add 10.244.1.1/32 dev lo
+      ip -6 addr add fd00:244:1::1/128 dev lo
+    `);
+  }
+}
