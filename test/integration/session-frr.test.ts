@@ -4,6 +4,7 @@
 
 import test from 'ava';
 import { Lab, capNames, matrix, sleep, until, type AgentEvent } from './session-helpers/lab.js';
+import { holdTimerExpiry } from './session-helpers/common.js';
 
 const lab = new Lab('frr', 61);
 const verified: Record<string, string> = {};
@@ -72,14 +73,7 @@ test.serial('Established, with the capabilities FRR negotiates', async (t) => {
 test.serial('hold timer expires while bgpd is stopped; the session recovers after SIGCONT', async (t) => {
   const a = lab.agent({ peers: [lab.peer()], autostart: true });
   await a.wait('Established', isEstablished, 30000);
-  const from = a.events.length;
-  lab.signalPeer('SIGSTOP');
-  let down: AgentEvent;
-  try {
-    down = await a.wait('hold timer expiry', (x) => x.ev === 'down', 15000, from);
-  } finally {
-    lab.signalPeer('SIGCONT');
-  }
+  const { down, from } = await holdTimerExpiry(lab, a);
   t.is(down['reason'], 'hold-timer-expired');
   t.true(down['graceful'] as boolean, 'GR negotiated: routes kept as stale');
   const took = down.t - (a.events[from - 1]?.t ?? down.t);

@@ -6,6 +6,22 @@ import { capNames, type AgentEvent, type Lab } from './lab.js';
 
 const isEstablished = (e: AgentEvent): boolean => e.ev === 'established';
 
+type SessionAgent = ReturnType<Lab['agent']>;
+
+/**
+ * Freezes the daemon (SIGSTOP) until our hold timer expires, then thaws it (SIGCONT, also on failure). Returns the
+ * `down` event and the index of the first event after the freeze.
+ */
+export async function holdTimerExpiry(lab: Lab, a: SessionAgent): Promise<{ down: AgentEvent; from: number }> {
+  const from = a.events.length;
+  lab.signalPeer('SIGSTOP');
+  try {
+    return { down: await a.wait('hold timer expiry', (x) => x.ev === 'down', 15000, from), from };
+  } finally {
+    lab.signalPeer('SIGCONT');
+  }
+}
+
 export function peerTests(test: TestFn, lab: Lab, verified: Record<string, string>, o: { gr: boolean }): void {
   test.serial('Established, with the capabilities the daemon negotiates', async (t: ExecutionContext) => {
     const a = lab.agent({ peers: [lab.peer()], autostart: true, listen: { address: null, port: 179 } });
@@ -28,14 +44,7 @@ export function peerTests(test: TestFn, lab: Lab, verified: Record<string, strin
   test.serial('hold timer expires while the daemon is stopped; recovery after SIGCONT', async (t: ExecutionContext) => {
     const a = lab.agent({ peers: [lab.peer()], autostart: true, listen: { address: null, port: 179 } });
     await a.wait('Established', isEstablished, 40000);
-    const from = a.events.length;
-    lab.signalPeer('SIGSTOP');
-    let down: AgentEvent;
-    try {
-      down = await a.wait('hold timer expiry', (x) => x.ev === 'down', 15000, from);
-    } finally {
-      lab.signalPeer('SIGCONT');
-    }
+    const { down, from } = await holdTimerExpiry(lab, a);
     t.is(down['reason'], 'hold-timer-expired');
     const back = await a.wait('Established again', isEstablished, 60000, from);
     t.log(`re-established ${back.t - down.t} ms after the hold timer expired`);
