@@ -1,6 +1,8 @@
 // IP addresses and prefixes as bytes (network order) and back to canonical text (RFC 5952 for IPv6), with no
 // per-call regex or library: the dump path formats a million of these.
 
+import { formatIpv4Bytes, formatIpv6 } from '../../bgp/codec/address.js';
+
 export type Family = 4 | 6;
 
 export interface Prefix {
@@ -90,42 +92,9 @@ export function parseIP(text: string): { family: Family; bytes: Buffer } | null 
   return b ? { family: 4, bytes: b } : null;
 }
 
-export function formatIPv4(buf: Uint8Array, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-}
-
-export function formatIPv6(buf: Uint8Array, off: number): string {
-  const g = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
-  // longest run of zero groups (length >= 2), first one wins ties (RFC 5952 §4.2)
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestAt === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${formatIPv4(buf, off + 12)}`;
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestAt) {
-      s += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (s.length > 0 && !s.endsWith(':')) s += ':';
-    s += g[i].toString(16);
-  }
-  return s;
-}
+// Canonical text (RFC 5952 for IPv6): the codec's formatters, under this module's names.
+export const formatIPv4: (buf: Uint8Array, off: number) => string = formatIpv4Bytes;
+export const formatIPv6: (buf: Uint8Array, off: number) => string = formatIpv6;
 
 export function formatIP(family: Family, buf: Uint8Array, off = 0): string {
   return family === 4 ? formatIPv4(buf, off) : formatIPv6(buf, off);
