@@ -69,11 +69,12 @@ export class Agent {
     }
     this.speaker = new BgpSpeaker({ site: this.site, node: this.node, logger: log, restarting });
     const kernel = this.kernel;
+    const peers = peersOf(this.site, this.node);
     if (kernel) this.speaker.onChanges((changes) => kernel.onChanges(changes));
-    this.speaker.start(peersOf(this.site, this.node));
-    // auto: tunnel routes once the sessions had their chance (End-of-RIB, or 10 s), at once without BGP peers
-    if (kernel) void (peersOf(this.site, this.node).length ? this.speaker.whenConverged(10_000) : Promise.resolve('no-peers' as const)).then((why) => kernel.fabricSettled(why));
+    this.speaker.start(peers);
     if (kernel) {
+      // auto: tunnel routes once the sessions had their chance (End-of-RIB, or 10 s), at once without BGP peers
+      void (peers.length ? this.speaker.whenConverged(10_000) : Promise.resolve('no-peers' as const)).then((why) => kernel.fabricSettled(why));
       if (!restarting) kernel.start();
       else {
         void this.speaker.whenConverged(this.site.bgp.gracefulRestart.restartTime * 1000).then((why) => {

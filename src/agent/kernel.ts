@@ -62,13 +62,12 @@ export class KernelRoutes {
 
   /** The Loc-RIB view plus the routes the Loc-RIB does not have (tunnel routes to pod CIDRs nobody announces). */
   decorateRoutes(r: RoutesResponse, peer: string | undefined): RoutesResponse {
+    const listed = new Set(r.routes.map((x) => x.prefix));
     const extra: RouteView[] = peer ? [] : this.planner.all()
-      .filter((p) => p.transport === 'vxlan' || p.transport === 'ipip')
-      .filter((p) => !r.routes.some((x) => x.prefix === p.dst))
+      .filter((p) => (p.transport === 'vxlan' || p.transport === 'ipip') && !listed.has(p.dst))
       .map((p) => ({ prefix: p.dst, family: p.dst.includes(':') ? 'ipv6' : 'ipv4', paths: [], transport: p.transport }));
-    const why = (prefix: string): string | undefined => this.planner.whyOf(prefix);
     const routes = [...r.routes, ...extra].map((x) => {
-      const w = why(x.prefix);
+      const w = this.planner.whyOf(x.prefix);
       return w ? { ...x, transportReason: w } : x;
     });
     return { ...r, routes, total: routes.length };
@@ -105,14 +104,16 @@ export class KernelRoutes {
 
   private apply(d: PlanDelta): void {
     // eBPF IP-in-IP encapsulates by destination (its maps), not by route: tell it before the routes change
-    const n = this.ipipDsts.size;
     let changed = false;
-    for (const r of d.removes) changed = this.ipipDsts.delete(r.dst) || changed;
-    for (const r of d.upserts) {
-      if (r.transport !== 'ipip') changed = this.ipipDsts.delete(r.dst) || changed;
-      else if (!this.ipipDsts.has(r.dst)) changed = Boolean(this.ipipDsts.add(r.dst));
-    }
-    if (changed || n !== this.ipipDsts.size) this.tunnels.setRoutes([...this.ipipDsts]);
+    const mark = (dst: string, ipip: boolean): void => {
+      if (ipip === this.ipipDsts.has(dst)) return;
+      if (ipip) this.ipipDsts.add(dst);
+      else this.ipipDsts.delete(dst);
+      changed = true;
+    };
+    for (const r of d.removes) mark(r.dst, false);
+    for (const r of d.upserts) mark(r.dst, r.transport === 'ipip');
+    if (changed) this.tunnels.setRoutes([...this.ipipDsts]);
     for (const r of d.removes) this.reconciler.remove(this.toRoute(r));
     let pending = false;
     for (const r of d.upserts) {
@@ -145,10 +146,6 @@ export class KernelRoutes {
 
   view(onlyDrift: boolean): Promise<FibView> {
     return this.reconciler.view({ onlyDrift });
-  }
-
-  counters(): ReturnType<FibReconciler['counters']> {
-    return this.reconciler.counters();
   }
 
   /** restart: routes stay in the kernel. withdraw: the node leaves, its routes go. */
