@@ -7,6 +7,7 @@
 // Needs root, `npm run build` (the agent runs from dist/), and the Debian bird2, frr and gobgpd packages.
 // Environment: SIZES=100000,1000000  DAEMONS=bird,frr,gobgp,rackroute  ROUNDS=1 (median and best time, max RSS)
 //              RACKROUTE_ALT=/other/build/bin/rackroute.js with DAEMONS=...,rackroute-alt: A/B a change in one run
+//              RACKROUTE_NODE_ARGS='--flag ...' (node options for the agent; RACKROUTE_ALT_NODE_ARGS for rackroute-alt)
 //              JSON=FILE (results as JSON)  KEEP=1 (keep the temp dir with configs and logs)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// The `rackroute` command: runs the compiled CLI (npm run build makes dist/).
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The `rackroute` command: runs the compiled CLI (npm run build makes dist/). The shebang's node options are the
+// agent's (src/agent/node-options.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFile, spawnSync } from 'node:child_process';
 import { alive, cpuSeconds, procStatus, sleep, type Harness, type Proc } from './harness.js';
+import { AGENT_NODE_OPTIONS } from '../../src/agent/node-options.js';
 
 export interface DutContext {
   readonly h: Harness;
@@ -124,6 +125,13 @@ export class Rackroute implements Dut {
     return this.proc?.pid;
   }
 
+  /** The agent's node options plus RACKROUTE_NODE_ARGS (for rackroute-alt: RACKROUTE_ALT_NODE_ARGS when set, to A/B a flag). */
+  private nodeArgs(): string[] {
+    const alt = this.name === 'rackroute-alt' ? process.env.RACKROUTE_ALT_NODE_ARGS : undefined;
+    const extra = (alt ?? process.env.RACKROUTE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    return [...AGENT_NODE_OPTIONS, ...extra];
+  }
+
   get socketPath(): string {
     return this.sock;
   }
@@ -132,7 +140,7 @@ export class Rackroute implements Dut {
     const check = spawnSync(process.execPath, [this.bin, 'config', 'check', this.site], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`site file rejected: ${check.stdout}${check.stderr}`);
     this.proc = this.c.h.spawn(this.name, this.c.ns,
-      [process.execPath, ...(process.env.RACKROUTE_NODE_ARGS ?? '').split(' ').filter(Boolean), this.bin, 'agent', '--config', this.site, '--node', 'dut', '--socket', this.sock]);
+      [process.execPath, ...this.nodeArgs(), this.bin, 'agent', '--config', this.site, '--node', 'dut', '--socket', this.sock]);
     await waitUntil('the rackroute admin API', 20_000, async () => {
       if (this.proc?.exited) throw new Error(`rackroute exited:\n${this.c.h.tail(this.proc)}`);
       return (await this.get('/v1/counts').catch(() => undefined)) !== undefined ? true : undefined;

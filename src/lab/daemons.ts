@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { bindFor, type LabNode } from './topology.js';
 import { inNamespace, run, waitFor, type RunOptions } from './sh.js';
 import type { NodeState, ProcessRecord } from './state.js';
+import { AGENT_NODE_OPTIONS } from '../agent/node-options.js';
 
 const FRR_BIN = '/usr/lib/frr';
 /** Start order: zebra first (the others connect to it), then the rest. */
@@ -80,7 +81,7 @@ const CLI = fileURLToPath(new URL('../../bin/rackroute.js', import.meta.url));
 export function startAgent(node: LabNode, state: NodeState, record: (p: ProcessRecord) => void): void {
   const socket = join(state.dir, 'rackroute.sock');
   const log = openSync(join(state.dir, 'rackroute.log'), 'a');
-  const [cmd, ...args] = inNamespace(state.ns, [process.execPath, CLI, 'agent',
+  const [cmd, ...args] = inNamespace(state.ns, [process.execPath, ...AGENT_NODE_OPTIONS, CLI, 'agent',
     '--config', bindFor(node, '/etc/rackroute/site.yaml') as string, '--node', node.name, '--socket', socket], node.name);
   const child = spawn(cmd, args, {
     detached: true,

@@ -18,6 +18,7 @@ import type { StatusResponse } from '../../src/api/types.js';
 import type { DatapathApiStatus, DatapathStatus } from '../../src/dataplane/ebpf/status.js';
 import { pinDirForNetns, removePins } from '../../src/dataplane/ebpf/pins.js';
 import { POD_F_LOCAL } from '../../src/dataplane/ebpf/layout.js';
+import { AGENT_NODE_OPTIONS } from '../../src/agent/node-options.js';
 
 const NAME = 't-fastpath';
 const FILE = lab('leaf-spine');
@@ -52,7 +53,7 @@ async function stopAgent(node: string): Promise<void> {
 
 function startAgent(node: string, site: string, extra: string[] = []): void {
   const log = openSync(join(state.nodes[node].dir, 'rackroute.log'), 'a');
-  const agent = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, process.execPath, CLI, 'agent', '--config', site, '--node', node, '--socket', sock(node), ...extra],
+  const agent = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, process.execPath, ...AGENT_NODE_OPTIONS, CLI, 'agent', '--config', site, '--node', node, '--socket', sock(node), ...extra],
     { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
   agent.unref();

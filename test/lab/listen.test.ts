@@ -9,6 +9,7 @@ import type { LabState } from '../../src/lab/state.js';
 import { vtysh } from '../../src/lab/daemons.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
+import { AGENT_NODE_OPTIONS } from '../../src/agent/node-options.js';
 
 const FILE = fileURLToPath(new URL('../fixtures/labs/listen.clab.yml', import.meta.url));
 const NAME = 't-listen';
@@ -38,7 +39,7 @@ test.serial('a router dialling in is accepted as a dynamic neighbour; routes flo
 
 test.serial('a busy BGP port is a clear error, not a crash: the agent keeps running and dials out', async (t) => {
   const socket = `${state.nodes.node1.dir}/second.sock`;
-  const second = spawn('nsenter', [`--net=/run/netns/${state.nodes.node1.ns}`, process.execPath, CLI, 'agent', '--config',
+  const second = spawn('nsenter', [`--net=/run/netns/${state.nodes.node1.ns}`, process.execPath, ...AGENT_NODE_OPTIONS, CLI, 'agent', '--config',
     fileURLToPath(new URL('../fixtures/labs/listen/site.yaml', import.meta.url)), '--node', 'node1', '--socket', socket, '--no-watch'],
   { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

@@ -11,6 +11,7 @@ import {
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
+import { AGENT_NODE_OPTIONS } from '../../src/agent/node-options.js';
 
 const NAME = 't-routing';
 const FILE = lab('leaf-spine');
@@ -133,7 +134,7 @@ test.serial('restarting the agent on an endpoint\'s node loses no packet, and th
     await sleep(1000);
     process.kill(pids[0], 'SIGTERM');
     await waitUntil('the agent to exit', 10_000, () => (agentPids(ns(node)).length === 0 ? true : undefined));
-    const agent = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, process.execPath, CLI, 'agent', '--config', `${state.file.replace(/leaf-spine\.clab\.yml$/, '')}leaf-spine/site.yaml`, '--node', node, '--socket', sock], { stdio: 'ignore', detached: true });
+    const agent = spawn('nsenter', [`--net=/run/netns/${ns(node)}`, process.execPath, ...AGENT_NODE_OPTIONS, CLI, 'agent', '--config', `${state.file.replace(/leaf-spine\.clab\.yml$/, '')}leaf-spine/site.yaml`, '--node', node, '--socket', sock], { stdio: 'ignore', detached: true });
     agent.unref();
     await waitUntil(`${node}'s new agent to be Established`, 30_000, async () => {
       try {

@@ -11,6 +11,7 @@ import type { LabState } from '../../src/lab/state.js';
 import { vtysh } from '../../src/lab/daemons.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { StatusResponse } from '../../src/api/types.js';
+import { AGENT_NODE_OPTIONS } from '../../src/agent/node-options.js';
 
 const NAME = 't-reload';
 const dir = mkdtempSync(join(tmpdir(), 'rr-reload-'));
@@ -97,7 +98,7 @@ test.serial('--shutdown-mode=withdraw takes the node out: routes withdrawn, then
   process.kill(old, 'SIGTERM');
   await waitUntil('the old agent to exit', 10_000, () => (agentPids(ns).length ? undefined : true));
   const socket = join(dir, 'node2.sock');
-  const agent = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, CLI, 'agent', '--config', siteFile, '--node', 'node2',
+  const agent = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, ...AGENT_NODE_OPTIONS, CLI, 'agent', '--config', siteFile, '--node', 'node2',
     '--socket', socket, '--shutdown-mode', 'withdraw'], { stdio: 'ignore' });
   await waitUntil('node2 Established again', 30_000, async () => {
     const s = await apiRequest<StatusResponse>(socket, 'GET', '/v1/status').catch(() => undefined);

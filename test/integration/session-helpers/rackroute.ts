@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { apiRequest } from '../../../src/api/client.js';
 import type { NeighborDetail, RoutesResponse, RouteView, StatusResponse } from '../../../src/api/types.js';
 import { sleep, until, type Lab } from './lab.js';
+import { AGENT_NODE_OPTIONS } from '../../../src/agent/node-options.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(REPO, 'bin/rackroute.js');
@@ -54,7 +55,7 @@ export class RealAgent {
   /** Starts `rackroute agent` in the us namespace (nsenter execs node: the PID is the agent's). */
   async start(): Promise<void> {
     const log = openSync(this.logFile, 'a');
-    const child = spawn('nsenter', [`--net=/run/netns/${this.lab.usNs}`, process.execPath, CLI, 'agent',
+    const child = spawn('nsenter', [`--net=/run/netns/${this.lab.usNs}`, process.execPath, ...AGENT_NODE_OPTIONS, CLI, 'agent',
       '--config', this.siteFile, '--node', 'us', '--socket', this.socket, '--no-watch'],
     { cwd: REPO, stdio: ['ignore', log, log], detached: false });
     closeSync(log);
