@@ -1,6 +1,8 @@
 // IP address text <-> numbers/bytes. IPv4 is a uint32 number; IPv6 is 16 bytes.
 // Text output is canonical (RFC 5952 for IPv6) so that equal addresses give equal strings.
 
+import { formatIpv6 } from '../codec/address.js';
+
 export class AddressError extends Error {
   override readonly name = 'AddressError';
   constructor(readonly text: string, reason: string) {
@@ -69,21 +71,9 @@ export function parseIPv6(text: string): Uint8Array {
 }
 
 /** RFC 5952 canonical text: lowercase, no leading zeros, longest zero run (>1) compressed. */
+/** RFC 5952 text, IPv4-mapped addresses in mixed notation (§5): the codec's formatter, so both print alike. */
 export function formatIPv6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[i * 2]! << 8) | b[i * 2 + 1]!);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+  return formatIpv6(b);
 }
 
 export function isIPv6Text(text: string): boolean {

@@ -32,7 +32,7 @@ test('IPv6 text is canonical (RFC 5952)', (t) => {
   t.is(normalizeIp('FD00:0:0:0:0:0:0:1'), 'fd00::1');
   t.is(normalizeIp('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
   t.is(normalizeIp('2001:db8:0:1:1:1:1:1'), '2001:db8:0:1:1:1:1:1');
-  t.is(formatIPv6(parseIPv6('::ffff:10.0.0.1')), '::ffff:a00:1');
+  t.is(formatIPv6(parseIPv6('::ffff:10.0.0.1')), '::ffff:10.0.0.1'); // RFC 5952 §5: IPv4-mapped in mixed notation
   t.true(addressSortKey('10.0.0.2') < addressSortKey('10.0.0.10'));
   t.true(addressSortKey('255.0.0.0') < addressSortKey('::1'));
 });
