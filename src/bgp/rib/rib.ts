@@ -457,6 +457,12 @@ export class Rib {
     return p.out!.take(now, this.exporterFor(p));
   }
 
+  /** Nothing waits in the peer's Adj-RIB-Out (no prefix to look at, no End-of-RIB to send); true for a peer that is down. */
+  outIdle(id: PeerId): boolean {
+    const p = this.peer(id);
+    return !p.up || p.out === undefined || p.out.idle;
+  }
+
   /** The peer asked for a ROUTE-REFRESH (RFC 2918): re-advertise the family. */
   routeRefresh(id: PeerId, family: Family): void {
     this.upPeer(id).out!.refresh(family);

@@ -49,6 +49,8 @@ interface PeerEntry {
 
 /** A misbehaving peer must not flood the log: one line per peer and kind of malformation per interval. */
 const MALFORMED_LOG_INTERVAL_MS = 10_000;
+/** withdraw shutdown: the longest it waits for a peer whose socket is full to take our withdrawals before the Cease. */
+const WITHDRAW_DRAIN_MS = 2_000;
 
 export type ChangeListener = (changes: readonly LocRibChange[]) => void;
 
@@ -405,12 +407,27 @@ export class BgpSpeaker {
     if (mode === 'withdraw') {
       this.originate([]);
       this.pump();
-      await new Promise((r) => setTimeout(r, 500));
+      await this.outputWritten(WITHDRAW_DRAIN_MS);
     }
     this.stopped = true;
     for (const t of [this.mraiTimer, this.grTimer]) if (t) this.clock.clearTimeout(t);
     await this.listener?.close();
     await Promise.all([...this.peers.values()].map((e) => e.session.stop(mode === 'restart' ? { silent: true } : { message: message ?? 'node leaving' })));
+  }
+
+  /**
+   * Resolves once every Established peer's withdrawals are in its socket (the Cease written after them then
+   * arrives after them: one TCP stream, and close() ends the socket only when it has flushed), or after limitMs
+   * when a peer's socket stays full. Only a blocked peer (socket buffer full) makes this wait at all.
+   */
+  private async outputWritten(limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    const waiting = (): boolean => [...this.peers.values()].some((e) => e.emitter !== undefined
+      && e.session.status().state === 'Established' && (e.blocked || !this.rib.outIdle(e.id)));
+    while (waiting() && Date.now() < deadline) {
+      this.schedule();
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   // ---- operator views -------------------------------------------------------------------------------------
