@@ -6,7 +6,8 @@
 //     mostly measures the TTL pass path: printed for comparison with other tools' figures). With only the
 //     default routing rules, also the batched figure with fib-direct (BPF_FIB_LOOKUP_DIRECT). Then the same
 //     packet on the endpoint path (the pods' host routes put in the endpoint maps the way the agent does:
-//     one hash lookup, no bpf_fib_lookup), repeat=1 and batched.
+//     one hash lookup, no bpf_fib_lookup), repeat=1 and batched. And two pass paths: a packet with neither
+//     address in a pod CIDR, and one from pod A to an address without a route (bpf_fib_lookup says no).
 //  2. pod-to-pod traffic between two pod namespaces through a node namespace (veths), with rr_ingress
 //     attached at the node side of both veths vs not attached (the kernel's own forwarding), alternating
 //     rounds: off, on with the FIB path only (endpoint maps empty), on with the endpoint maps filled: iperf3
@@ -94,12 +95,19 @@ async function main(): Promise<void> {
     const lxca = JSON.parse(topo.node.run(['ip', '-j', 'link', 'show', 'dev', 'lxca'])) as { ifindex: number; address: string }[];
     const podAMac = (JSON.parse(topo.podA.run(['ip', '-j', 'link', 'show', 'dev', 'eth0'])) as { address: string }[])[0].address;
     const ctx = skbCtx({ ifindex: lxca[0].ifindex, ingressIfindex: lxca[0].ifindex });
-    const pkt = (ttl: number, dst = topo.b.v4) => buildPacket({ src: topo.a.v4, dst, l4: 'udp', srcMac: podAMac, dstMac: lxca[0].address, ttl,
+    const pkt = (ttl: number, dst = topo.b.v4, src = topo.a.v4) => buildPacket({ src, dst, l4: 'udp', srcMac: podAMac, dstMac: lxca[0].address, ttl,
       payload: Buffer.alloc(18) });
     const fib1 = progRun(topo, loader.programPin, pkt(64), ctx, 1, 100_000);
     const fibBatch = progRun(topo, loader.programPin, pkt(255), ctx, 250, 4000);
     const mixed = progRun(topo, loader.programPin, pkt(64), ctx, 1_000_000, 1);
-    const notPod = progRun(topo, loader.programPin, pkt(64, '192.168.77.1'), ctx, 1000, 1000);
+    const count = (r: Reason) => loader.maps().readCounters().find((c) => c.id === r)?.packets ?? 0;
+    const notPodBefore = count(Reason.PASS_NOT_POD), noRouteBefore = count(Reason.PASS_FIB_NOT_FWDED);
+    // Neither address a pod's: passed after the pod CIDR match. Pod A to an address without a route: the FIB says no.
+    const notPod = progRun(topo, loader.programPin, pkt(64, '192.168.77.1', '192.168.77.2'), ctx, 1000, 1000);
+    const podNoRoute = progRun(topo, loader.programPin, pkt(64, '192.168.77.1'), ctx, 1000, 1000);
+    if (count(Reason.PASS_NOT_POD) - notPodBefore !== 1e6 || count(Reason.PASS_FIB_NOT_FWDED) - noRouteBefore !== 1e6) {
+      throw new Error('the non-pod and no-route packets did not take their pass paths');
+    }
     let direct: ProgRunResult | undefined;
     if (await onlyDefaultRules(hostExec(topo.node.name))) {
       loader.maps().setConfigFlags(CFG_F_FIB_DIRECT);
@@ -151,6 +159,7 @@ async function main(): Promise<void> {
         fibPathBatchedFibDirect: direct ? { repeat: 250, calls: direct.calls, medianNs: direct.median_ns, meanNs: direct.mean_ns } : null,
         repeat1e6TtlDrains: { meanNs: mixed.mean_ns, note: '254 runs on the FIB path, then TTL 1: the pass path' },
         notPodPassBatched: { repeat: 1000, medianNs: notPod.median_ns },
+        podNoRoutePassBatched: { repeat: 1000, medianNs: podNoRoute.median_ns },
         redirectPeerCounted: peer,
         endpointPathRepeat1: { calls: ep1.calls, medianNs: ep1.median_ns, meanNs: ep1.mean_ns, minNs: ep1.min_ns, wallNsPerCall: ep1.wall_ns_per_call },
         endpointPathBatched: { repeat: 250, calls: epBatch.calls, medianNs: epBatch.median_ns, meanNs: epBatch.mean_ns },
@@ -176,7 +185,8 @@ async function main(): Promise<void> {
     console.log(`endpoint path (same packet, pod B in the endpoint map: no bpf_fib_lookup, no pod CIDR match, no iface lookup):`);
     console.log(`  repeat=1 x ${ep1.calls} calls: median ${ep1.median_ns} ns, mean ${f(ep1.mean_ns)} ns (wall ${f(ep1.wall_ns_per_call, 0)} ns per syscall)`);
     console.log(`  repeat=250 x ${epBatch.calls} calls: median ${epBatch.median_ns} ns/packet (FIB path ${fibBatch.median_ns})   goal < 100 ns: ${epBatch.median_ns < 100 ? 'met on the endpoint path' : 'NOT met'}`);
-    console.log(`  non-pod packet (pass after one LPM miss pair): ${notPod.median_ns} ns/packet`);
+    console.log(`  non-pod packet (neither address in a pod CIDR: passed after the pod CIDR match): ${notPod.median_ns} ns/packet`);
+    console.log(`  pod A to an address without a route (passed after bpf_fib_lookup): ${podNoRoute.median_ns} ns/packet`);
     console.log(`pod A -> pod B through the node namespace, median of ${ROUNDS} rounds of ${SECONDS} s, kernel forwarding vs rr_ingress:`);
     console.log(`  iperf3 TCP     ${f(result.traffic.off.tcpGbps, 2)} Gbit/s -> ${f(result.traffic.on.tcpGbps, 2)} Gbit/s   ratio ${f(tcpRatio, 2)}x  (goal >= 1.3x: ${tcpRatio >= 1.3 ? 'met' : 'NOT met'})`);
     console.log(`  iperf3 UDP 64B ${f(result.traffic.off.udpKpps)} kpps -> ${f(result.traffic.on.udpKpps)} kpps received   ratio ${f(ppsRatio, 2)}x  (loss ${f(result.traffic.off.udpLossPct)}% -> ${f(result.traffic.on.udpLossPct)}%)`);
