@@ -8,12 +8,15 @@
  *                  remote pod CIDR (IPv4) -> the node that owns it, and the outer source to use
  * rr_ipip_dst6_v1  LPM_TRIE  key struct rr_pod6_key (20 bytes)  value struct rr_ipip_dst (8 bytes)
  *                  the same for IPv6 pod CIDRs (carried IPv6-in-IPv4, protocol 41)
+ * rr_ipip_dst_used_v1 ARRAY[1] key u32 0                        value struct rr_ipip_dst_used (8 bytes)
+ *                  which of the two may hold entries (lib/ipip_dst.h: the fast path looks up only those)
  * rr_ipip_peer_v1  HASH      key __be32 node underlay address    value struct rr_ipip_peer (8 bytes)
  *                  the nodes we decapsulate for: we are never an open decapsulator
  * rr_ipip_cfg_v1   ARRAY[1]  key u32 0                          value struct rr_ipip_config (16 bytes)
  *
  * Counters go to rr_stats_v1 (lib/maps.h), shared with rr_tc.c when both are pinned in one directory. The two
- * destination maps are defined in lib/ipip_dst.h: rr_tc.c reads them too (its MTU check for tunnelled packets).
+ * destination maps and their used bits are defined in lib/ipip_dst.h: rr_tc.c reads them too (its MTU check for
+ * tunnelled packets).
  *
  * What the encapsulation relies on (MTU): the kernel route to a tunnelled pod CIDR carries
  * mtu = underlay MTU - 20, so the stack fragments (DF clear) or answers ICMP frag-needed / packet-too-big (DF

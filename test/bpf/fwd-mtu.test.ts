@@ -11,7 +11,7 @@
 // Both program sets are loaded in one pin directory, as the agent does (the destination maps are shared).
 import test from 'ava';
 import { hostExec } from '../../src/dataplane/ebpf/exec.js';
-import { IpipLoader, IpipMaps, IPIP_MAP_NAMES } from '../../src/dataplane/ebpf/ipip.js';
+import { IpipLoader, IpipMaps, IPIP_DST_USED_V4, IPIP_DST_USED_V6, IPIP_MAP_NAMES } from '../../src/dataplane/ebpf/ipip.js';
 import { DatapathLoader } from '../../src/dataplane/ebpf/loader.js';
 import { IFACE_F_ATTACHED, IFACE_F_POD, POD_F_LOCAL, POD_F_REMOTE } from '../../src/dataplane/ebpf/layout.js';
 import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
@@ -167,10 +167,34 @@ test.serial('GSO: segments of 1480 bytes to an IP-in-IP destination are redirect
 });
 
 test.serial('a destination taken out of rr_ipip_dst_v1 is native again: 1500 bytes redirected', (t) => {
+  t.is(ipipMaps.usedFlags(), IPIP_DST_USED_V4 | IPIP_DST_USED_V6);
   ipipMaps.sync([{ podCidr: 'fd00:244:2::/64', remote: '10.0.2.10' }]);
   try {
+    t.is(ipipMaps.usedFlags(), IPIP_DST_USED_V6, 'no IPv4 destination left: the fast path skips the IPv4 lookup');
     t.is(run(fromPod('10.244.2.7', 1500)).retval, TC_ACT_REDIRECT);
   } finally {
     ipipMaps.sync([{ podCidr: '10.244.2.0/24', remote: '10.0.2.10' }, { podCidr: 'fd00:244:2::/64', remote: '10.0.2.10' }]);
   }
+  t.is(ipipMaps.usedFlags(), IPIP_DST_USED_V4 | IPIP_DST_USED_V6);
+  t.is(run(fromPod('10.244.2.7', 1500)).retval, TC_ACT_OK, 'tunnelled again: too big');
+});
+
+test.serial('the used bits follow single upserts and deletes, and are repaired when the maps are opened', (t) => {
+  t.true(ipipMaps.deleteDestination('10.244.2.0/24'));
+  t.is(ipipMaps.usedFlags(), IPIP_DST_USED_V6, 'cleared after the last IPv4 destination went');
+  ipipMaps.upsertDestination('10.244.2.0/24', '10.0.2.10');
+  t.is(ipipMaps.usedFlags(), IPIP_DST_USED_V4 | IPIP_DST_USED_V6, 'set with the first one');
+  const before = counter(Reason.PASS_IPIP_TOO_BIG);
+  t.is(run(fromPod('10.244.2.7', 1500)).retval, TC_ACT_OK);
+  t.is(counter(Reason.PASS_IPIP_TOO_BIG), before + 1);
+  // A used map whose bit is clear (a writer interrupted, or an upgrade that found destinations): opening repairs it.
+  sh(['bpftool', 'map', 'update', 'pinned', `${ipip.pinDir}/${IPIP_MAP_NAMES.used}`, 'key', '0', '0', '0', '0', 'value', ...new Array<string>(8).fill('0')]);
+  t.is(run(fromPod('10.244.2.7', 1500)).retval, TC_ACT_REDIRECT, 'bit clear: no lookup (what the writer must never allow)');
+  const reopened = new IpipMaps(ipip.pinDir);
+  try {
+    t.is(reopened.usedFlags(), IPIP_DST_USED_V4 | IPIP_DST_USED_V6);
+  } finally {
+    reopened.close();
+  }
+  t.is(run(fromPod('10.244.2.7', 1500)).retval, TC_ACT_OK);
 });

@@ -36,7 +36,7 @@ import type { MapRef } from 'bpf';
 import { hostExec, type Exec } from './exec.js';
 import { DEFAULT_BUILD_DIR } from './loader.js';
 import { PinnedBpfMaps, DatapathMapError } from './maps.js';
-import { addressBytes, encodePodKey, formatAddress, formatCidr, parseCidr, decodePodKey, u32, CidrError, PROGRAM_INGRESS } from './layout.js';
+import { addressBytes, encodePodKey, formatAddress, formatCidr, parseCidr, decodePodKey, readU32, u32, CidrError, PROGRAM_INGRESS } from './layout.js';
 import type { ReasonCount } from './port.js';
 
 export interface IpipTunnel {
@@ -54,6 +54,7 @@ export const IPIP_OVERHEAD = 20;
 export const IPIP_MAP_NAMES = {
   dst4: 'rr_ipip_dst_v1',
   dst6: 'rr_ipip_dst6_v1',
+  used: 'rr_ipip_dst_used_v1',
   peers: 'rr_ipip_peer_v1',
   config: 'rr_ipip_cfg_v1',
 } as const;
@@ -63,6 +64,7 @@ type IpipMapRole = keyof typeof IPIP_MAP_NAMES;
 export const IPIP_MAP_LAYOUT: Record<IpipMapRole, { keySize: number; valueSize: number }> = {
   dst4: { keySize: 8, valueSize: 8 },
   dst6: { keySize: 20, valueSize: 8 },
+  used: { keySize: 4, valueSize: 8 },
   peers: { keySize: 4, valueSize: 8 },
   config: { keySize: 4, valueSize: 16 },
 };
@@ -78,6 +80,9 @@ export const IPIP_TC_PREF_INGRESS = 1000;
 export const IPIP_TC_PREF_EGRESS = 1900;
 export const IPIP_TC_HANDLE = 1;
 export const IPIP_PEER_F_NODE = 1 << 0;
+/** rr_ipip_dst_used_v1 (bpf/lib/ipip_dst.h): the IPv4 / IPv6 destination map may hold entries. */
+export const IPIP_DST_USED_V4 = 1 << 0;
+export const IPIP_DST_USED_V6 = 1 << 1;
 /** Outer TTL written by default; 0 in the config map means "inherit the inner TTL". */
 export const IPIP_DEFAULT_TTL = 64;
 
@@ -141,7 +146,12 @@ export interface IpipSyncResult {
   readonly peersRemoved: string[];
 }
 
-/** The pinned IP-in-IP maps, opened with the npm `bpf` package; layouts checked before anything is written. */
+/**
+ * The pinned IP-in-IP maps, opened with the npm `bpf` package; layouts checked before anything is written. The one
+ * writer of the destination maps, and so of rr_ipip_dst_used_v1 beside them (which families the fast path must
+ * look up): a family's bit is set before its first destination goes in, cleared after its last one is gone, and
+ * made exact again when the maps are opened and after every sync.
+ */
 export class IpipMaps {
   private readonly maps = new Map<IpipMapRole, InstanceType<typeof bpf.RawMap>>();
   private readonly refs: MapRef[] = [];
@@ -150,6 +160,7 @@ export class IpipMaps {
   constructor(readonly pinDir: string) {
     try {
       for (const role of Object.keys(IPIP_MAP_NAMES) as IpipMapRole[]) this.open(role);
+      this.refreshUsed();
     } catch (err) {
       this.close();
       throw err;
@@ -194,14 +205,44 @@ export class IpipMaps {
     this.map('config').set(u32(0), Buffer.alloc(16));
   }
 
+  /** IPIP_DST_USED_* as the fast path reads them. */
+  usedFlags(): number {
+    const v = this.map('used').get(u32(0));
+    return v ? readU32(v) : 0;
+  }
+
+  private setUsed(flags: number): void {
+    if (flags !== this.usedFlags()) this.map('used').set(u32(0), Buffer.concat([u32(flags), u32(0)]));
+  }
+
+  private isEmpty(role: 'dst4' | 'dst6'): boolean {
+    for (const _ of this.map(role).keys()) return false;
+    return true;
+  }
+
+  /** The used bits exactly as the destination maps are now; true when they changed. */
+  refreshUsed(): boolean {
+    const want = (this.isEmpty('dst4') ? 0 : IPIP_DST_USED_V4) | (this.isEmpty('dst6') ? 0 : IPIP_DST_USED_V6);
+    if (want === this.usedFlags()) return false;
+    this.setUsed(want);
+    return true;
+  }
+
   upsertDestination(podCidr: string, remote: string, local?: string): void {
     const c = parseCidr(podCidr);
-    this.map(c.family === 4 ? 'dst4' : 'dst6').set(encodePodKey(c), encodeIpipDst(remote, local));
+    const value = encodeIpipDst(remote, local);
+    // Its family's bit first: the fast path must look a destination up as soon as it exists.
+    this.setUsed(this.usedFlags() | (c.family === 4 ? IPIP_DST_USED_V4 : IPIP_DST_USED_V6));
+    this.map(c.family === 4 ? 'dst4' : 'dst6').set(encodePodKey(c), value);
   }
 
   deleteDestination(podCidr: string): boolean {
     const c = parseCidr(podCidr);
-    return this.map(c.family === 4 ? 'dst4' : 'dst6').delete(encodePodKey(c));
+    const role = c.family === 4 ? 'dst4' : 'dst6';
+    const had = this.map(role).delete(encodePodKey(c));
+    // The bit after the last one: until then the fast path keeps looking.
+    if (this.isEmpty(role)) this.setUsed(this.usedFlags() & ~(c.family === 4 ? IPIP_DST_USED_V4 : IPIP_DST_USED_V6));
+    return had;
   }
 
   listDestinations(): IpipDestination[] {
@@ -261,6 +302,7 @@ export class IpipMaps {
       this.deletePeer(p);
       peersRemoved.push(p);
     }
+    this.refreshUsed();
     return { added, updated, removed, peersAdded, peersRemoved };
   }
 
@@ -372,13 +414,14 @@ export class IpipLoader {
 
   /**
    * Remove our pins (maps and programs; the fast path's shared maps stay). Attached programs run on until detached.
-   * The destination maps are shared with the fast path (rr_ingress reads them: bpf/lib/ipip_dst.h): while it is
-   * pinned here they stay, so both program sets keep one map when IP-in-IP comes back (empty them first).
+   * The destination maps and their used bits are shared with the fast path (rr_ingress reads them:
+   * bpf/lib/ipip_dst.h): while it is pinned here they stay, so both program sets keep one map when IP-in-IP comes
+   * back (empty them first).
    */
   unpin(): void {
     const fastPath = existsSync(join(this.pinDir, 'progs', PROGRAM_INGRESS));
     for (const [role, name] of Object.entries(IPIP_MAP_NAMES)) {
-      if (fastPath && (role === 'dst4' || role === 'dst6')) continue;
+      if (fastPath && (role === 'dst4' || role === 'dst6' || role === 'used')) continue;
       rmSync(join(this.pinDir, name), { force: true });
     }
     for (const p of [PROGRAM_IPIP_EGRESS, PROGRAM_IPIP_INGRESS] as const) rmSync(this.programPin(p), { force: true });

@@ -15,7 +15,7 @@ import { MAP_NAMES, PROGRAM_INGRESS } from './layout.js';
 import { DEFAULT_PIN_DIR } from './maps.js';
 
 /** IP-in-IP's destination maps, which rr_tc.o defines too (bpf/lib/ipip_dst.h), and its program (see ipip.ts). */
-const IPIP_SHARED_MAPS = ['rr_ipip_dst_v1', 'rr_ipip_dst6_v1'] as const;
+const IPIP_SHARED_MAPS = ['rr_ipip_dst_v1', 'rr_ipip_dst6_v1', 'rr_ipip_dst_used_v1'] as const;
 const IPIP_PROGRAM_EGRESS = 'rr_ipip_egress';
 
 export const NETNS_PIN_ROOT = join(DEFAULT_PIN_DIR, 'netns');
