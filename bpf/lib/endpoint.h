@@ -3,7 +3,8 @@
  * Local pods by address: rr_endpoint4_v1 / rr_endpoint6_v1 (filled by the agent from the pod routes, the
  * neighbour table and the veths) say which host-side veth leads to a pod and which MACs to write, so traffic to
  * a local pod skips bpf_fib_lookup, the pod CIDR match and the iface lookup: one hash lookup, MAC rewrite, TTL,
- * bpf_redirect_peer. Anything uncertain (no entry, an entry not marked usable, the device gone, a packet that
+ * bpf_redirect_peer. A destination outside the prefix that covers every endpoint (rr_config_v2 ep4_cover /
+ * ep6_cover: in practice the node's pod CIDR) is not looked up, so traffic to other nodes' pods pays nothing here. Anything uncertain (no entry, an entry not marked usable, the device gone, a packet that
  * does not fit its MTU, a hairpin) goes on to the FIB path, which decides as before: never a drop by accident.
  */
 #ifndef RR_ENDPOINT_H
@@ -12,13 +13,18 @@
 #include "common.h"
 #include "maps.h"
 
-RR_INLINE const struct rr_endpoint *rr_endpoint4(__be32 daddr)
+/* No lookup for a destination outside the endpoints' covering prefix (rr_config_v2): not a local pod's. */
+RR_INLINE const struct rr_endpoint *rr_endpoint4(const struct rr_config *cfg, __be32 daddr)
 {
+	if (!rr_prefix4_has(&cfg->ep4_cover, daddr))
+		return NULL;
 	return bpf_map_lookup_elem(&rr_endpoint4_v1, &daddr);
 }
 
-RR_INLINE const struct rr_endpoint *rr_endpoint6(const struct in6_addr *daddr)
+RR_INLINE const struct rr_endpoint *rr_endpoint6(const struct rr_config *cfg, const struct in6_addr *daddr)
 {
+	if (!rr_prefix6_has(&cfg->ep6_cover, daddr))
+		return NULL;
 	return bpf_map_lookup_elem(&rr_endpoint6_v1, daddr);
 }
 

@@ -64,21 +64,13 @@ RR_INLINE bool rr_fib_tunnel_fits(struct __sk_buff *ctx, __u32 ifindex, __u32 le
 	return len + RR_IPIP_HLEN <= mtu;
 }
 
-RR_INLINE __u32 rr_cfg_flags(void)
-{
-	__u32 zero = 0;
-	const struct rr_config *cfg = bpf_map_lookup_elem(&rr_config_v1, &zero);
-
-	return cfg ? cfg->flags : 0;
-}
-
 /*
  * Look the packet up in the FIB. RR_REDIRECT means "forward it" (fwd->how says how); RR_OK means the
- * kernel stack must handle it, with the reason set.
+ * kernel stack must handle it, with the reason set. cfg: rr_config_v2's flags.
  */
-RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, struct rr_fwd *fwd, __u32 *reason)
+RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, struct rr_fwd *fwd, __u32 cfg,
+			    __u32 *reason)
 {
-	__u32 cfg = rr_cfg_flags();
 	int rc;
 
 	/*

@@ -53,6 +53,7 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 {
 	struct bpf_fib_lookup p = {};
 	const struct rr_endpoint *ep;
+	const struct rr_config *cfg;
 	const struct rr_pod_info *pod;
 	struct rr_fwd fwd = {};
 	bool dst_is_pod;
@@ -75,7 +76,11 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	if (ip->ttl <= 1)
 		return rr_pass(reason, RR_PASS_TTL);
 
-	ep = rr_endpoint4(ip->daddr);
+	cfg = rr_config();
+	if (!cfg)
+		return rr_pass(reason, RR_PASS_NOT_POD);
+
+	ep = rr_endpoint4(cfg, ip->daddr);
 	if (ep) {
 		/* may pull: ip reloaded below */
 		fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, bpf_ntohs(ip->tot_len));
@@ -92,7 +97,7 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 			return rr_pass(reason, RR_PASS_SHORT);
 	}
 
-	pod = rr_pod4_match(ip->saddr, ip->daddr, &dst_is_pod);
+	pod = rr_pod4_match(cfg, ip->saddr, ip->daddr, &dst_is_pod);
 	if (!pod)
 		return rr_pass(reason, RR_PASS_NOT_POD);
 	fwd.dst_local_pod = dst_is_pod && (pod->flags & RR_POD_F_LOCAL);
@@ -107,7 +112,7 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, &p);
 	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), p.l4_protocol, bpf_ntohs(ip->tot_len)); /* may pull: ip reloaded below */
 
-	ret = rr_fib_lookup(ctx, &p, &fwd, reason);
+	ret = rr_fib_lookup(ctx, &p, &fwd, cfg->flags, reason);
 	if (ret != RR_REDIRECT)
 		return ret;
 

@@ -20,6 +20,7 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 {
 	struct bpf_fib_lookup p = {};
 	const struct rr_endpoint *ep;
+	const struct rr_config *cfg;
 	const struct rr_pod_info *pod;
 	struct rr_fwd fwd = {};
 	struct ipv6hdr *ip6;
@@ -45,7 +46,11 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	if (rr_ipv6_link_scope(&ip6->daddr) || rr_ipv6_link_scope(&ip6->saddr))
 		return rr_pass(reason, RR_PASS_LINK_SCOPE);
 
-	ep = rr_endpoint6(&ip6->daddr);
+	cfg = rr_config();
+	if (!cfg)
+		return rr_pass(reason, RR_PASS_NOT_POD);
+
+	ep = rr_endpoint6(cfg, &ip6->daddr);
 	if (ep) {
 		fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
 		if (rr_endpoint_usable(ctx, ep, fwd.len)) {
@@ -60,7 +65,7 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 			return rr_pass(reason, RR_PASS_SHORT);
 	}
 
-	pod = rr_pod6_match(&ip6->saddr, &ip6->daddr, &dst_is_pod);
+	pod = rr_pod6_match(cfg, &ip6->saddr, &ip6->daddr, &dst_is_pod);
 	if (!pod)
 		return rr_pass(reason, RR_PASS_NOT_POD);
 	fwd.dst_local_pod = dst_is_pod && (pod->flags & RR_POD_F_LOCAL);
@@ -76,7 +81,7 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, &p);
 	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), p.l4_protocol, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
 
-	ret = rr_fib_lookup(ctx, &p, &fwd, reason);
+	ret = rr_fib_lookup(ctx, &p, &fwd, cfg->flags, reason);
 	if (ret != RR_REDIRECT)
 		return ret;
 

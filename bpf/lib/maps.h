@@ -9,12 +9,15 @@
  * byte order unless the field says otherwise.
  *
  * rr_stats_v1   PERCPU_ARRAY  key u32 reason (lib/reasons.h)       value struct rr_stat (per CPU)
- * rr_pod4_v1    LPM_TRIE      key struct rr_pod4_key (8 bytes)      value struct rr_pod_info (8 bytes)
- * rr_pod6_v1    LPM_TRIE      key struct rr_pod6_key (20 bytes)     value struct rr_pod_info (8 bytes)
+ * rr_pod4_v2    HASH          key struct rr_pod4_key (8 bytes)      value struct rr_pod_info (8 bytes)
+ * rr_pod6_v2    HASH          key struct rr_pod6_key (20 bytes)     value struct rr_pod_info (8 bytes)
  * rr_ifaces_v1  HASH          key u32 ifindex                       value struct rr_iface (8 bytes)
- * rr_config_v1  ARRAY[1]      key u32 0                             value struct rr_config (16 bytes)
+ * rr_config_v2  ARRAY[1]      key u32 0                             value struct rr_config (120 bytes)
  * rr_endpoint4_v1 HASH        key 4 bytes: IPv4 address, network order  value struct rr_endpoint (20 bytes)
  * rr_endpoint6_v1 HASH        key 16 bytes: IPv6 address, network order value struct rr_endpoint (20 bytes)
+ *
+ * Retired (a loader removes their pins): rr_pod4_v1, rr_pod6_v1 (LPM_TRIE: their lookup walked the trie, 50-60 ns
+ * with hundreds of node CIDRs), rr_config_v1 (16 bytes: flags only).
  */
 #ifndef RR_MAPS_H
 #define RR_MAPS_H
@@ -28,9 +31,17 @@ struct rr_stat {
 };
 
 /*
- * rr_pod4_v1 / rr_pod6_v1: the pod CIDRs whose traffic takes the fast path (this node's and the other
+ * rr_pod4_v2 / rr_pod6_v2: the pod CIDRs whose traffic takes the fast path (this node's and the other
  * nodes'). A packet qualifies when its source or its destination matches. prefixlen is the CIDR length
  * (0..32 / 0..128, host order); addr is the network address in network byte order, host bits zero.
+ *
+ * A longest-prefix match by hashing, one exact lookup per prefix length in use, longest first (lib/pods.h): the
+ * lengths in use and a prefix that covers every entry are in rr_config_v2 (pod4_lens, pod4_cover, ...), written
+ * by the same writer as the maps (src/dataplane/ebpf/maps.ts). The writer's rule, so that an answer is never
+ * wrong: an entry goes in before its length and cover are published, and the summary may be wider than the
+ * entries (after a removal, until the writer narrows it again), never narrower. A wider summary costs a lookup;
+ * a summary the program reads half-updated (the config is rewritten as a whole) at worst sends a pod packet to
+ * the stack or makes it match a shorter prefix for that moment: the FIB still decides where a packet goes.
  */
 struct rr_pod4_key {
 	__u32 prefixlen;
@@ -64,17 +75,49 @@ struct rr_iface {
 	__u32 reserved; /* 0 */
 };
 
-/* rr_config_v1: datapath switches, one entry at index 0. */
+/* rr_config_v2: datapath switches, and what the pod CIDR and endpoint maps hold; one entry at index 0. */
 #define RR_CFG_F_REDIRECT_NEIGH (1U << 0) /* on a FIB hit without a neighbour entry, bpf_redirect_neigh */
 /*
- * Look up the main table directly (BPF_FIB_LOOKUP_DIRECT), skipping policy rules: about 10 ns less per packet.
+ * Look up the main table directly (BPF_FIB_LOOKUP_DIRECT), skipping policy rules: about 15 ns less per packet.
  * Only correct while the namespace has no routing rules besides the defaults; whoever sets it must watch them.
  */
 #define RR_CFG_F_FIB_DIRECT (1U << 1)
 
+/* Addresses a with (a & mask) == addr, both network order; "none" is mask 0 with addr all ones. */
+struct rr_prefix4 {
+	__be32 addr;
+	__be32 mask;
+};
+
+struct rr_prefix6 {
+	__be32 addr[4];
+	__be32 mask[4];
+};
+
+#define RR_POD_LENS_MAX 16
+
 struct rr_config {
-	__u32 flags; /* RR_CFG_F_* */
-	__u32 reserved[3]; /* 0 */
+	__u32 flags; /* RR_CFG_F_*: set by the agent */
+	/*
+	 * Summary of rr_pod4_v2 / rr_pod6_v2 (rules there): the prefix lengths in use, longest first (the first
+	 * pod4_nlens / pod6_nlens bytes; with more distinct lengths than RR_POD_LENS_MAX, the longest ones, and an
+	 * address only in a CIDR of a length left out goes to the stack), and a prefix every pod CIDR lies in (an
+	 * address outside it is no pod's: no lookup at all).
+	 */
+	__u8 pod4_nlens;
+	__u8 pod6_nlens;
+	__u8 reserved[2]; /* 0 */
+	__u8 pod4_lens[RR_POD_LENS_MAX];
+	__u8 pod6_lens[RR_POD_LENS_MAX];
+	struct rr_prefix4 pod4_cover;
+	struct rr_prefix6 pod6_cover;
+	/*
+	 * A prefix every address in rr_endpoint4_v1 / rr_endpoint6_v1 lies in (the node's pods share its pod CIDR):
+	 * a destination outside it skips the endpoint lookup. Same writer rules as the pod summary; all zeros (a
+	 * config never written) covers everything.
+	 */
+	struct rr_prefix4 ep4_cover;
+	struct rr_prefix6 ep6_cover;
 };
 
 /*
@@ -102,22 +145,20 @@ struct {
 } rr_stats_v1 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct rr_pod4_key);
 	__type(value, struct rr_pod_info);
 	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} rr_pod4_v1 SEC(".maps");
+} rr_pod4_v2 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct rr_pod6_key);
 	__type(value, struct rr_pod_info);
 	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} rr_pod6_v1 SEC(".maps");
+} rr_pod6_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -133,7 +174,7 @@ struct {
 	__type(value, struct rr_config);
 	__uint(max_entries, 1);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} rr_config_v1 SEC(".maps");
+} rr_config_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -150,5 +191,26 @@ struct {
 	__uint(max_entries, 16384);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rr_endpoint6_v1 SEC(".maps");
+
+/* The config; never NULL in practice (an array's index 0), but the verifier wants the check. */
+RR_INLINE const struct rr_config *rr_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&rr_config_v2, &zero);
+}
+
+RR_INLINE bool rr_prefix4_has(const struct rr_prefix4 *p, __be32 a)
+{
+	return (a & p->mask) == p->addr;
+}
+
+RR_INLINE bool rr_prefix6_has(const struct rr_prefix6 *p, const struct in6_addr *a)
+{
+	const __be32 *w = a->in6_u.u6_addr32;
+
+	return ((w[0] & p->mask[0]) ^ p->addr[0]) == 0 && ((w[1] & p->mask[1]) ^ p->addr[1]) == 0 &&
+	       ((w[2] & p->mask[2]) ^ p->addr[2]) == 0 && ((w[3] & p->mask[3]) ^ p->addr[3]) == 0;
+}
 
 #endif /* RR_MAPS_H */

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { DatapathLoader } from '../../src/dataplane/ebpf/loader.js';
 import { hostExec } from '../../src/dataplane/ebpf/exec.js';
-import { ENDPOINT_F_PEER, IFACE_F_ATTACHED, IFACE_F_POD, POD_F_LOCAL, POD_F_REMOTE } from '../../src/dataplane/ebpf/layout.js';
+import { ENDPOINT_F_PEER, IFACE_F_ATTACHED, IFACE_F_POD, POD_F_LOCAL, POD_F_REMOTE, formatCidr, parseCidr } from '../../src/dataplane/ebpf/layout.js';
 import { discoverEndpoints } from '../../src/dataplane/ebpf/discover.js';
 import { syncEndpoints, syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
 import { Reason } from '../../src/dataplane/ebpf/reasons.generated.js';
@@ -101,6 +101,10 @@ test.serial('the agent\'s discovery finds the local pods behind the pod veth; a 
   t.deepEqual([...loader.maps().listEndpoints()].sort(byIp), want);
   t.deepEqual(syncEndpoints(loader.maps(), found), { added: [], updated: [], removed: [] });
   t.deepEqual(await discoverEndpoints(hostExec(ns.name), POD_CIDRS, []), [], 'no attached pod veth, no endpoint');
+  // The prefixes that hold every endpoint (rr_config_v2): a destination outside them is not looked up.
+  const cfg = loader.maps().readConfig();
+  t.is(cfg.endpoint4Cover && formatCidr(cfg.endpoint4Cover), '10.244.1.4/30');
+  t.is(cfg.endpoint6Cover && formatCidr(cfg.endpoint6Cover), 'fd00:244:1::5/128');
 });
 
 for (const v6 of [false, true]) {
@@ -128,6 +132,23 @@ test.serial('a miss (local pod not in the endpoint map) takes the FIB path', (t)
   } finally {
     if (saved) maps.upsertEndpoint(saved);
   }
+});
+
+test.serial('an endpoint outside the covering prefix is found at once (the upsert widens it); removed, the sync narrows it again', (t) => {
+  const maps = loader.maps();
+  const e = maps.listEndpoints().find((x) => x.ip === '10.244.1.5');
+  if (!e) throw new Error('10.244.1.5 is an endpoint here');
+  maps.upsertEndpoint({ ...e, ip: '10.244.1.77' });
+  try {
+    t.is(formatCidr(maps.readConfig().endpoint4Cover ?? parseCidr('0.0.0.0/32')), '10.244.1.0/25');
+    expect(t, toPod({ l4: 'tcp', dst: '10.244.1.77' }), 'up0', TC_ACT_REDIRECT, Reason.FWD_ENDPOINT_PEER);
+  } finally {
+    t.true(maps.deleteEndpoint('10.244.1.77'));
+  }
+  syncEndpoints(maps, maps.listEndpoints());
+  t.is(formatCidr(maps.readConfig().endpoint4Cover ?? parseCidr('0.0.0.0/32')), '10.244.1.4/30');
+  // 10.244.1.77 has no route here: outside the cover it is not looked up, and the FIB says no.
+  expect(t, toPod({ l4: 'tcp', dst: '10.244.1.77' }), 'up0', TC_ACT_OK, Reason.PASS_FIB_NOT_FWDED);
 });
 
 test.serial('a stale entry (its device gone) or one not marked usable takes the FIB path, never a drop', (t) => {
@@ -169,5 +190,6 @@ test.serial('the agent\'s sync removes the entries of a pod veth that is gone', 
   const r = syncEndpoints(maps, await discoverEndpoints(hostExec(ns.name), POD_CIDRS, []));
   t.deepEqual(r.removed.sort(), ['10.244.1.5', '10.244.1.6', 'fd00:244:1::5']);
   t.deepEqual(maps.listEndpoints(), []);
+  t.like(maps.readConfig(), { endpoint4Cover: null, endpoint6Cover: null }, 'no endpoint: no lookup for any destination');
   expect(t, toPod({ l4: 'tcp' }), 'up0', TC_ACT_REDIRECT, Reason.FWD_REDIRECT_PEER);
 });

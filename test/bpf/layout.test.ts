@@ -1,7 +1,8 @@
 // Map key/value layouts and the pod CIDR sync, without root (the in-memory port).
 import test from 'ava';
 import {
-  CidrError, addressBytes, decodePodKey, encodePodKey, formatAddress, formatCidr, parseCidr, parseCpuList, sumPerCpuStat,
+  CONFIG_SIZE, CidrError, POD_LENS_MAX, ZERO_CONFIG, addressBytes, commonPrefix, decodeConfig, decodePodKey, encodeConfig,
+  encodePodKey, formatAddress, formatCidr, parseCidr, parseCpuList, summarize, sumPerCpuStat, widenSummary,
 } from '../../src/dataplane/ebpf/layout.js';
 import { MemoryBpfMaps } from '../../src/dataplane/ebpf/memory.js';
 import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
@@ -47,4 +48,62 @@ test('syncPodCidrs converges the map to the desired set, idempotently', (t) => {
   t.deepEqual(syncPodCidrs(maps, want), { added: [], updated: [], removed: [] });
   maps.count(Reason.FWD_REDIRECT, 2, 200);
   t.like(maps.readCounters().find((c) => c.id === Reason.FWD_REDIRECT), { packets: 2, bytes: 200, label: 'fwd_redirect', kind: 'redirect' });
+});
+
+const text = (c: { cover: Parameters<typeof formatCidr>[0] | null }) => (c.cover ? formatCidr(c.cover) : null);
+
+test('pod CIDR summaries: lengths longest first, the covering prefix, widened by an upsert', (t) => {
+  t.is(formatCidr(commonPrefix(parseCidr('10.244.1.0/24'), parseCidr('10.244.2.0/24'))), '10.244.0.0/22');
+  t.is(formatCidr(commonPrefix(parseCidr('10.244.1.0/24'), parseCidr('10.244.0.0/16'))), '10.244.0.0/16');
+  t.is(formatCidr(commonPrefix(parseCidr('10.0.0.0/8'), parseCidr('192.168.0.0/16'))), '0.0.0.0/0');
+  t.is(formatCidr(commonPrefix(parseCidr('fd00:244:1::/64'), parseCidr('fd00:244:3::/64'))), 'fd00:244::/46');
+  const s = summarize(['10.244.1.0/24', '10.244.0.0/16', '10.244.2.0/24'].map(parseCidr));
+  t.deepEqual(s.lens, [24, 16]);
+  t.is(text(s), '10.244.0.0/16');
+  t.deepEqual(summarize([]), { lens: [], cover: null });
+  const w = widenSummary(s, parseCidr('10.96.0.0/12'));
+  t.deepEqual(w.lens, [24, 16, 12]);
+  t.is(text(w), '10.0.0.0/8'); // 244 = 0b11110100, 96 = 0b01100000
+  t.is(widenSummary(w, parseCidr('10.244.7.0/24')).lens, w.lens, 'a length already in use: the same list');
+  t.is(text(widenSummary({ lens: [], cover: null }, parseCidr('fd00::/8'))), 'fd00::/8');
+});
+
+test('rr_config_v2 encodes switches and summaries; a config never written covers every endpoint and no pod', (t) => {
+  const cfg = {
+    flags: 3,
+    pod4: summarize(['10.244.1.0/24', '10.244.0.0/16'].map(parseCidr)),
+    pod6: summarize(['fd00:244:1::/64', 'fd00:244:1::4/126'].map(parseCidr)),
+    endpoint4Cover: parseCidr('10.244.1.4/30'),
+    endpoint6Cover: null,
+  };
+  const b = encodeConfig(cfg);
+  t.is(b.length, CONFIG_SIZE);
+  t.is(b.readUInt32LE(0), 3);
+  t.deepEqual([b[4], b[5], b[8], b[9], b[24], b[25]], [2, 2, 24, 16, 126, 64]);
+  t.is(b.subarray(40, 48).toString('hex'), '0af40000' + 'ffff0000', 'pod4_cover: address then mask, network order');
+  t.is(b.subarray(88, 120).toString('hex'), 'ff'.repeat(16) + '00'.repeat(16), 'no endpoint: mask 0, address all ones');
+  const back = decodeConfig(b);
+  t.is(back.flags, 3);
+  t.deepEqual([back.pod4.lens, text(back.pod4), back.pod6.lens, text(back.pod6)], [[24, 16], '10.244.0.0/16', [126, 64], 'fd00:244:1::/64']);
+  t.is(back.endpoint4Cover && formatCidr(back.endpoint4Cover), '10.244.1.4/30');
+  t.is(back.endpoint6Cover, null);
+  t.deepEqual([ZERO_CONFIG.pod4.lens, ZERO_CONFIG.pod4.cover], [[], null]);
+  t.is(ZERO_CONFIG.endpoint4Cover && formatCidr(ZERO_CONFIG.endpoint4Cover), '0.0.0.0/0');
+  // More lengths than published: the longest POD_LENS_MAX.
+  const many = summarize(Array.from({ length: 20 }, (_, i) => parseCidr(`10.0.0.0/${i + 8}`)));
+  const kept = decodeConfig(encodeConfig({ ...cfg, pod4: many })).pod4.lens;
+  t.is(kept.length, POD_LENS_MAX);
+  t.deepEqual(kept, many.lens.slice(0, POD_LENS_MAX));
+  t.is(kept[0], 27);
+});
+
+test('the in-memory port reports exact summaries', (t) => {
+  const maps = new MemoryBpfMaps();
+  syncPodCidrs(maps, new Map([['10.244.1.0/24', 1], ['10.244.0.0/16', 2], ['fd00:244:1::/64', 1]]));
+  maps.upsertEndpoint({ ip: '10.244.1.5', ifindex: 7, flags: 1, podMac: '02:00:00:00:00:01', hostMac: '02:00:00:00:00:02' });
+  maps.setConfigFlags(2);
+  const cfg = maps.readConfig();
+  t.deepEqual([cfg.flags, cfg.pod4.lens, text(cfg.pod4), cfg.pod6.lens, text(cfg.pod6)], [2, [24, 16], '10.244.0.0/16', [64], 'fd00:244:1::/64']);
+  t.is(cfg.endpoint4Cover && formatCidr(cfg.endpoint4Cover), '10.244.1.5/32');
+  t.is(cfg.endpoint6Cover, null);
 });

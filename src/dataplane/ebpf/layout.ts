@@ -5,14 +5,17 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 export const MAP_NAMES = {
   stats: 'rr_stats_v1',
-  pod4: 'rr_pod4_v1',
-  pod6: 'rr_pod6_v1',
+  pod4: 'rr_pod4_v2',
+  pod6: 'rr_pod6_v2',
   ifaces: 'rr_ifaces_v1',
-  config: 'rr_config_v1',
+  config: 'rr_config_v2',
   endpoint4: 'rr_endpoint4_v1',
   endpoint6: 'rr_endpoint6_v1',
 } as const;
 export type MapRole = keyof typeof MAP_NAMES;
+
+/** Earlier layouts' names: no program uses them any more; a load removes their pins (maps.h lists why). */
+export const RETIRED_MAP_NAMES = ['rr_pod4_v1', 'rr_pod6_v1', 'rr_config_v1'] as const;
 
 /** Key and value sizes in bytes (per CPU for the stats map), as the kernel reports them. */
 export const MAP_LAYOUT: Record<MapRole, { keySize: number; valueSize: number }> = {
@@ -20,10 +23,16 @@ export const MAP_LAYOUT: Record<MapRole, { keySize: number; valueSize: number }>
   pod4: { keySize: 8, valueSize: 8 },
   pod6: { keySize: 20, valueSize: 8 },
   ifaces: { keySize: 4, valueSize: 8 },
-  config: { keySize: 4, valueSize: 16 },
+  config: { keySize: 4, valueSize: 120 },
   endpoint4: { keySize: 4, valueSize: 20 },
   endpoint6: { keySize: 16, valueSize: 20 },
 };
+
+/** Per-CPU maps: a lookup returns one 8-byte-aligned slot per possible CPU. */
+export const PER_CPU_ROLES: ReadonlySet<MapRole> = new Set(['stats']);
+
+/** rr_config_v2: at most this many pod CIDR prefix lengths per family are published (RR_POD_LENS_MAX). */
+export const POD_LENS_MAX = 16;
 
 /** The programs in bpf/build/rr_tc.o, pinned as PIN_DIR/progs/NAME. */
 export const PROGRAM_INGRESS = 'rr_ingress';
@@ -142,10 +151,126 @@ export function decodeFlags(value: Buffer): number {
   return readU32(value);
 }
 
-/** struct rr_config: u32 flags, u32 reserved[3]. */
-export function encodeConfig(flags: number): Buffer {
-  return Buffer.concat([u32(flags), Buffer.alloc(12)]);
+/** The bytes of the netmask of a /len for an address of `bytes` bytes. */
+function maskBytes(len: number, bytes: number): Buffer {
+  const m = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) m[i] = (0xff << (8 - Math.max(0, Math.min(8, len - i * 8)))) & 0xff;
+  return m;
 }
+
+/** The longest prefix holding both (the shorter one's length at most). */
+export function commonPrefix(a: Cidr, b: Cidr): Cidr {
+  if (a.family !== b.family) throw new CidrError(`${formatCidr(a)} ${formatCidr(b)}`, 'families differ');
+  let len = 0;
+  const max = Math.min(a.prefixLen, b.prefixLen);
+  while (len < max) {
+    const byte = len >> 3, bit = 0x80 >> (len & 7);
+    if ((a.addr[byte] & bit) !== (b.addr[byte] & bit)) break;
+    len++;
+  }
+  const m = maskBytes(len, a.addr.length);
+  return { family: a.family, addr: Buffer.from(a.addr.map((x, i) => x & m[i])), prefixLen: len };
+}
+
+/**
+ * What the program reads before a map of prefixes (lib/maps.h, rr_config_v2): the prefix lengths in use, longest
+ * first, and a prefix that holds every entry (null: the map is empty; /0: covers everything).
+ */
+export interface PrefixSummary {
+  readonly lens: readonly number[];
+  readonly cover: Cidr | null;
+}
+
+export const EMPTY_SUMMARY: PrefixSummary = { lens: [], cover: null };
+
+/** The exact summary of a set of prefixes (one family). */
+export function summarize(cidrs: Iterable<Cidr>): PrefixSummary {
+  const lens = new Set<number>();
+  let cover: Cidr | null = null;
+  for (const c of cidrs) {
+    lens.add(c.prefixLen);
+    cover = cover ? commonPrefix(cover, c) : c;
+  }
+  return { lens: [...lens].sort((a, b) => b - a), cover };
+}
+
+/** `s` with `c` added: what a writer publishes once c's entry is in the map (never narrower than before). */
+export function widenSummary(s: PrefixSummary, c: Cidr): PrefixSummary {
+  const lens = s.lens.includes(c.prefixLen) ? s.lens : [...s.lens, c.prefixLen].sort((a, b) => b - a);
+  return { lens, cover: s.cover ? commonPrefix(s.cover, c) : c };
+}
+
+function coverEquals(a: Cidr | null, b: Cidr | null): boolean {
+  return a === b || (a !== null && b !== null && a.prefixLen === b.prefixLen && a.addr.equals(b.addr));
+}
+
+export function summaryEquals(a: PrefixSummary, b: PrefixSummary): boolean {
+  return coverEquals(a.cover, b.cover) && a.lens.length === b.lens.length && a.lens.every((l, i) => l === b.lens[i]);
+}
+
+/** struct rr_config (rr_config_v2, 120 bytes). */
+export interface DatapathConfig {
+  /** CFG_F_* */
+  readonly flags: number;
+  /** the pod CIDR maps' summaries (lens: at most POD_LENS_MAX, the longest) */
+  readonly pod4: PrefixSummary;
+  readonly pod6: PrefixSummary;
+  /** a prefix holding every endpoint address; null: no endpoint; /0 (also a config never written): everything */
+  readonly endpoint4Cover: Cidr | null;
+  readonly endpoint6Cover: Cidr | null;
+}
+
+export const CONFIG_SIZE = 120;
+
+/** struct rr_prefix4 / rr_prefix6: address then mask, network order; null is mask 0 with an all-ones address. */
+function encodePrefix(c: Cidr | null, bytes: number): Buffer {
+  if (!c) return Buffer.concat([Buffer.alloc(bytes, 0xff), Buffer.alloc(bytes)]);
+  return Buffer.concat([c.addr, maskBytes(c.prefixLen, bytes)]);
+}
+
+function decodePrefix(b: Buffer, bytes: number): Cidr | null {
+  const addr = Buffer.from(b.subarray(0, bytes)), mask = b.subarray(bytes, 2 * bytes);
+  let len = 0;
+  while (len < bytes * 8 && mask[len >> 3] & (0x80 >> (len & 7))) len++;
+  if (!mask.equals(maskBytes(len, bytes)) || addr.some((x, i) => x & ~mask[i])) return null; // "none" (or nothing usable)
+  return { family: bytes === 4 ? 4 : 6, addr, prefixLen: len };
+}
+
+/**
+ * u32 flags; u8 pod4_nlens, pod6_nlens, reserved[2]; u8 pod4_lens[16], pod6_lens[16]; rr_prefix4 pod4_cover;
+ * rr_prefix6 pod6_cover; rr_prefix4 ep4_cover; rr_prefix6 ep6_cover.
+ */
+export function encodeConfig(c: DatapathConfig): Buffer {
+  const b = Buffer.alloc(CONFIG_SIZE);
+  u32(c.flags).copy(b, 0);
+  const lens = (s: PrefixSummary, at: number, countAt: number) => {
+    const kept = s.lens.slice(0, POD_LENS_MAX);
+    b[countAt] = kept.length;
+    kept.forEach((l, i) => { b[at + i] = l; });
+  };
+  lens(c.pod4, 8, 4);
+  lens(c.pod6, 24, 5);
+  encodePrefix(c.pod4.lens.length ? c.pod4.cover : null, 4).copy(b, 40);
+  encodePrefix(c.pod6.lens.length ? c.pod6.cover : null, 16).copy(b, 48);
+  encodePrefix(c.endpoint4Cover, 4).copy(b, 80);
+  encodePrefix(c.endpoint6Cover, 16).copy(b, 88);
+  return b;
+}
+
+export function decodeConfig(b: Buffer): DatapathConfig {
+  const lens = (at: number, n: number) => [...b.subarray(at, at + Math.min(n, POD_LENS_MAX))];
+  const pod4Lens = lens(8, b[4]), pod6Lens = lens(24, b[5]);
+  return {
+    flags: readU32(b, 0),
+    pod4: { lens: pod4Lens, cover: pod4Lens.length ? decodePrefix(b.subarray(40, 48), 4) : null },
+    pod6: { lens: pod6Lens, cover: pod6Lens.length ? decodePrefix(b.subarray(48, 80), 16) : null },
+    endpoint4Cover: decodePrefix(b.subarray(80, 88), 4),
+    endpoint6Cover: decodePrefix(b.subarray(88, 120), 16),
+  };
+}
+
+/** A config never written: no switches, no pod CIDR, endpoints looked up for every destination. */
+export const ZERO_CONFIG: DatapathConfig = decodeConfig(Buffer.alloc(CONFIG_SIZE));
 
 /** A local pod by address (struct rr_endpoint, keyed by the address in network order). */
 export interface Endpoint {

@@ -14,8 +14,9 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { hostExec, type Exec } from './exec.js';
-import { IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS } from './layout.js';
+import { IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS, RETIRED_MAP_NAMES } from './layout.js';
 import { DEFAULT_PIN_DIR, PinnedBpfMaps } from './maps.js';
 import type { BpfMapPort } from './port.js';
 
@@ -89,7 +90,13 @@ export class DatapathLoader {
     await this.ensureBpffs();
     const out = await this.exec.run([join(this.buildDir, 'rr_load'), join(this.buildDir, 'rr_tc.o'), this.pinDir]);
     const loaded = JSON.parse(out) as LoadedObject;
+    // Earlier layouts' maps: the program just loaded does not use them (the old one keeps its references until
+    // replaced below), and nobody writes them any more.
+    for (const name of RETIRED_MAP_NAMES) rmSync(join(this.pinDir, name), { force: true });
     const maps = this.maps();
+    // What the program reads beside the maps, rebuilt from them: new after an upgrade, repaired otherwise.
+    maps.refreshPodSummary();
+    maps.refreshEndpointSummary();
     for (const ifc of maps.listIfaces()) {
       if (!(ifc.flags & IFACE_F_ATTACHED)) continue;
       const name = await this.ifname(ifc.ifindex);

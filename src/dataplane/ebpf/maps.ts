@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import bpf from 'bpf';
 import type { MapRef } from 'bpf';
 import {
-  MAP_LAYOUT, MAP_NAMES, type Endpoint, type MapRole, addressBytes, decodeEndpoint, encodeEndpoint, decodeFlags, decodePodKey, encodeConfig, encodeFlags, encodePodKey,
-  formatCidr, parseCidr, parseCpuList, readU32, sumPerCpuStat, u32,
+  CONFIG_SIZE, MAP_LAYOUT, MAP_NAMES, PER_CPU_ROLES, type Cidr, type DatapathConfig, type Endpoint, type MapRole,
+  addressBytes, decodeConfig, decodeEndpoint, decodeFlags, decodePodKey, encodeConfig, encodeEndpoint, encodeFlags,
+  encodePodKey, formatCidr, parseCidr, parseCpuList, readU32, summarize, sumPerCpuStat, u32, widenSummary,
+  commonPrefix,
 } from './layout.js';
 import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
 import { REASONS } from './reasons.generated.js';
@@ -71,7 +73,7 @@ export class PinnedBpfMaps implements BpfMapPort {
         `map ${path} has key/value ${ref.keySize}/${ref.valueSize} bytes, expected ${want.keySize}/${want.valueSize}`, name);
     }
     this.refs.set(role, ref);
-    this.raw.set(role, new bpf.RawMap(role === 'stats' ? perCpuRef(ref, this.cpus) : ref));
+    this.raw.set(role, new bpf.RawMap(PER_CPU_ROLES.has(role) ? perCpuRef(ref, this.cpus) : ref));
   }
 
   private map(role: MapRole): InstanceType<typeof bpf.RawMap> {
@@ -85,11 +87,17 @@ export class PinnedBpfMaps implements BpfMapPort {
     return { c, map: this.map(c.family === 4 ? 'pod4' : 'pod6') };
   }
 
+  /**
+   * The entry first, then the summary widened to include it (lib/maps.h: the program may find an entry whose
+   * length is not published yet, never a published length without its entry).
+   */
   upsertPodCidr(cidr: string, flags: number): void {
     const { c, map } = this.podMap(cidr);
     map.set(encodePodKey(c), encodeFlags(flags));
+    this.updateConfig((cfg) => (c.family === 4 ? { ...cfg, pod4: widenSummary(cfg.pod4, c) } : { ...cfg, pod6: widenSummary(cfg.pod6, c) }));
   }
 
+  /** The entry only: the summary stays wider than needed until refreshPodSummary (syncPodCidrs calls it). */
   deletePodCidr(cidr: string): boolean {
     const { c, map } = this.podMap(cidr);
     return map.delete(encodePodKey(c));
@@ -101,6 +109,12 @@ export class PinnedBpfMaps implements BpfMapPort {
       for (const [k, v] of this.map(role).entries()) out.push({ cidr: formatCidr(decodePodKey(k)), flags: decodeFlags(v) });
     }
     return out;
+  }
+
+  refreshPodSummary(): boolean {
+    const keys = (role: 'pod4' | 'pod6') => [...this.map(role).keys()].map((k) => decodePodKey(k));
+    const pod4 = summarize(keys('pod4')), pod6 = summarize(keys('pod6'));
+    return this.updateConfig((cfg) => ({ ...cfg, pod4, pod6 }));
   }
 
   setIface(ifindex: number, flags: number): void {
@@ -121,11 +135,17 @@ export class PinnedBpfMaps implements BpfMapPort {
     return { key, map: this.map(key.length === 4 ? 'endpoint4' : 'endpoint6') };
   }
 
+  /** The entry, then the endpoint cover widened to its address (an unwritten config covers everything already). */
   upsertEndpoint(e: Endpoint): void {
     const { key, map } = this.endpointMap(e.ip);
     map.set(key, encodeEndpoint(e));
+    const host: Cidr = { family: key.length === 4 ? 4 : 6, addr: key, prefixLen: key.length * 8 };
+    const widen = (c: Cidr | null) => (c ? commonPrefix(c, host) : host);
+    this.updateConfig((cfg) => (host.family === 4 ? { ...cfg, endpoint4Cover: widen(cfg.endpoint4Cover) }
+      : { ...cfg, endpoint6Cover: widen(cfg.endpoint6Cover) }));
   }
 
+  /** The entry only: the cover stays wider than needed until refreshEndpointSummary (syncEndpoints calls it). */
   deleteEndpoint(ip: string): boolean {
     const { key, map } = this.endpointMap(ip);
     return map.delete(key);
@@ -137,12 +157,32 @@ export class PinnedBpfMaps implements BpfMapPort {
     return out;
   }
 
+  refreshEndpointSummary(): boolean {
+    const cover = (role: 'endpoint4' | 'endpoint6') =>
+      summarize([...this.map(role).keys()].map((k): Cidr => ({ family: k.length === 4 ? 4 : 6, addr: Buffer.from(k), prefixLen: k.length * 8 }))).cover;
+    const endpoint4Cover = cover('endpoint4'), endpoint6Cover = cover('endpoint6');
+    return this.updateConfig((cfg) => ({ ...cfg, endpoint4Cover, endpoint6Cover }));
+  }
+
+  readConfig(): DatapathConfig {
+    return decodeConfig(this.map('config').get(u32(0)) ?? Buffer.alloc(CONFIG_SIZE));
+  }
+
+  /** Read, change, write back when the bytes differ (one writer: the agent's port; see lib/maps.h). */
+  private updateConfig(change: (cfg: DatapathConfig) => DatapathConfig): boolean {
+    const raw = this.map('config').get(u32(0)) ?? Buffer.alloc(CONFIG_SIZE);
+    const next = encodeConfig(change(decodeConfig(raw)));
+    if (next.equals(raw)) return false;
+    this.map('config').set(u32(0), next);
+    return true;
+  }
+
   getConfigFlags(): number {
-    return decodeFlags(this.map('config').get(u32(0)) ?? encodeConfig(0));
+    return this.readConfig().flags;
   }
 
   setConfigFlags(flags: number): void {
-    this.map('config').set(u32(0), encodeConfig(flags));
+    this.updateConfig((cfg) => ({ ...cfg, flags }));
   }
 
   readCounters(): ReasonCount[] {

@@ -1,6 +1,8 @@
 // An in-memory BpfMapPort: the same semantics as the pinned maps (canonical CIDRs, counters by reason),
 // for tests of the agent without root. Counters can be bumped by the test.
-import { MAP_LAYOUT, MAP_NAMES, type Endpoint, addressBytes, formatAddress, formatCidr, parseCidr } from './layout.js';
+import {
+  MAP_LAYOUT, MAP_NAMES, type Cidr, type DatapathConfig, type Endpoint, addressBytes, formatAddress, formatCidr, parseCidr, summarize,
+} from './layout.js';
 import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
 import { REASONS, REASON_MAX, type Reason } from './reasons.generated.js';
 
@@ -54,6 +56,30 @@ export class MemoryBpfMaps implements BpfMapPort {
 
   setConfigFlags(flags: number): void {
     this.configFlags = flags;
+  }
+
+  /** Always exact here: the summaries of what the maps hold. */
+  readConfig(): DatapathConfig {
+    const pods = [...this.pods.keys()].map((c) => parseCidr(c));
+    const hosts = [...this.endpoints.keys()].map((ip): Cidr => {
+      const addr = addressBytes(ip);
+      return { family: addr.length === 4 ? 4 : 6, addr, prefixLen: addr.length * 8 };
+    });
+    return {
+      flags: this.configFlags,
+      pod4: summarize(pods.filter((c) => c.family === 4)),
+      pod6: summarize(pods.filter((c) => c.family === 6)),
+      endpoint4Cover: summarize(hosts.filter((c) => c.family === 4)).cover,
+      endpoint6Cover: summarize(hosts.filter((c) => c.family === 6)).cover,
+    };
+  }
+
+  refreshPodSummary(): boolean {
+    return false;
+  }
+
+  refreshEndpointSummary(): boolean {
+    return false;
   }
 
   /** Test hook: what the program would have counted. */

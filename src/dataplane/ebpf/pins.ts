@@ -11,7 +11,7 @@
 // the agent treats pins whose program runs on no device of its namespace as stale (see AgentDatapath).
 import { existsSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAP_NAMES, PROGRAM_INGRESS } from './layout.js';
+import { MAP_NAMES, PROGRAM_INGRESS, RETIRED_MAP_NAMES } from './layout.js';
 import { DEFAULT_PIN_DIR } from './maps.js';
 
 /** IP-in-IP's destination maps, which rr_tc.o defines too (bpf/lib/ipip_dst.h), and its program (see ipip.ts). */
@@ -60,7 +60,7 @@ function rmdirIfEmpty(dir: string): void {
  * uses them.
  */
 export function removePins(pinDir: string): void {
-  for (const name of Object.values(MAP_NAMES)) rmSync(join(pinDir, name), { force: true });
+  for (const name of [...Object.values(MAP_NAMES), ...RETIRED_MAP_NAMES]) rmSync(join(pinDir, name), { force: true });
   // rr_ingress also uses IP-in-IP's destination maps (bpf/lib/ipip_dst.h): they go with the last of the two.
   if (!existsSync(join(pinDir, 'progs', IPIP_PROGRAM_EGRESS))) {
     for (const name of IPIP_SHARED_MAPS) rmSync(join(pinDir, name), { force: true });

@@ -1,6 +1,6 @@
 // What the agent needs from the datapath's maps, as a port: the real one (maps.ts, pinned BPF maps through
 // the npm `bpf` package) needs root; the in-memory one (memory.ts) lets the agent be tested without it.
-import type { Endpoint } from './layout.js';
+import type { DatapathConfig, Endpoint } from './layout.js';
 import type { Reason, ReasonKind } from './reasons.generated.js';
 
 export interface PodCidrEntry {
@@ -51,7 +51,18 @@ export interface BpfMapPort {
   deleteEndpoint(ip: string): boolean;
   listEndpoints(): Endpoint[];
   getConfigFlags(): number;
+  /** The switches only: the summaries in the same config entry are kept. */
   setConfigFlags(flags: number): void;
+  /**
+   * The config entry as the program reads it: switches and the summaries of the pod CIDR and endpoint maps
+   * (prefix lengths in use, covering prefixes). Upserts widen a summary as they go; a removal leaves it wider than
+   * needed (a lookup more, never a wrong answer) until the refresh below makes it exact again.
+   */
+  readConfig(): DatapathConfig;
+  /** Rewrite the pod CIDR summaries from what the pod maps hold; true when they changed. */
+  refreshPodSummary(): boolean;
+  /** Rewrite the endpoint covers from what the endpoint maps hold; true when they changed. */
+  refreshEndpointSummary(): boolean;
   /** Every reason's counters, summed over CPUs, zeros included, in reason order. */
   readCounters(): ReasonCount[];
   summaries(): MapSummary[];

@@ -1,5 +1,6 @@
 // Level-triggered reconciliation of the pod CIDR maps: make the maps hold exactly the desired set,
-// touching only what differs (repairs drift, idempotent, no gap for entries that stay).
+// touching only what differs (repairs drift, idempotent, no gap for entries that stay). Each pass ends with the
+// summaries the program reads before those maps (rr_config_v2) made exact again: upserts only widen them.
 import { type Endpoint, addressBytes, encodeEndpoint, formatAddress, formatCidr, parseCidr } from './layout.js';
 import type { BpfMapPort, EndpointSyncResult, PodCidrSyncResult } from './port.js';
 
@@ -20,6 +21,7 @@ export function syncPodCidrs(port: BpfMapPort, desired: ReadonlyMap<string, numb
     port.deletePodCidr(cidr);
     removed.push(cidr);
   }
+  port.refreshPodSummary();
   return { added, updated, removed };
 }
 
@@ -39,5 +41,6 @@ export function syncEndpoints(port: BpfMapPort, desired: readonly Endpoint[]): E
     port.deleteEndpoint(ip);
     removed.push(ip);
   }
+  port.refreshEndpointSummary();
   return { added, updated, removed };
 }
