@@ -111,11 +111,13 @@ RR_INLINE int rr_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *p, str
 	return RR_REDIRECT;
 }
 
+/* The host side of a pod veth? From rr_ifslots_v1 (an array: no hash lookup); a device not found there is not. */
 RR_INLINE bool rr_iface_is_pod(__u32 ifindex)
 {
-	const struct rr_iface *ifc = bpf_map_lookup_elem(&rr_ifaces_v1, &ifindex);
+	__u32 slot = ifindex % RR_IFSLOTS;
+	const __u64 *v = bpf_map_lookup_elem(&rr_ifslots_v1, &slot);
 
-	return ifc && (ifc->flags & RR_IFACE_F_POD);
+	return v && (__u32)(*v >> 32) == ifindex && (*v & RR_IFACE_F_POD);
 }
 
 /* Send the packet where rr_fib_lookup said. RR_REDIRECT, or a negative drop reason. */

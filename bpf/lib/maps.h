@@ -12,6 +12,7 @@
  * rr_pod4_v2    HASH          key struct rr_pod4_key (8 bytes)      value struct rr_pod_info (8 bytes)
  * rr_pod6_v2    HASH          key struct rr_pod6_key (20 bytes)     value struct rr_pod_info (8 bytes)
  * rr_ifaces_v1  HASH          key u32 ifindex                       value struct rr_iface (8 bytes)
+ * rr_ifslots_v1 PERCPU_ARRAY  key u32 ifindex % RR_IFSLOTS          value u64 ifindex << 32 | RR_IFACE_F_* (per CPU)
  * rr_config_v2  ARRAY[1]      key u32 0                             value struct rr_config (120 bytes)
  * rr_endpoint4_v1 HASH        key 4 bytes: IPv4 address, network order  value struct rr_endpoint (20 bytes)
  * rr_endpoint6_v1 HASH        key 16 bytes: IPv6 address, network order value struct rr_endpoint (20 bytes)
@@ -74,6 +75,16 @@ struct rr_iface {
 	__u32 flags; /* RR_IFACE_F_* */
 	__u32 reserved; /* 0 */
 };
+
+/*
+ * rr_ifslots_v1: the same flags as rr_ifaces_v1, in a direct-mapped table the program reads without a hash lookup
+ * (an array lookup is a few instructions; a hash lookup about 20 ns): slot ifindex % RR_IFSLOTS holds
+ * ifindex << 32 | flags, or 0. The writer (src/dataplane/ebpf/maps.ts, with every rr_ifaces_v1 change) gives a
+ * slot to one device; when two devices share a slot, the other is simply not found here: a packet to it uses
+ * bpf_redirect instead of bpf_redirect_peer (slower, delivered the same). Per CPU because the kernel writes a
+ * per-CPU value in 8-byte words, so the program never reads half a slot.
+ */
+#define RR_IFSLOTS 4096
 
 /* rr_config_v2: datapath switches, and what the pod CIDR and endpoint maps hold; one entry at index 0. */
 #define RR_CFG_F_REDIRECT_NEIGH (1U << 0) /* on a FIB hit without a neighbour entry, bpf_redirect_neigh */
@@ -167,6 +178,14 @@ struct {
 	__uint(max_entries, 4096);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rr_ifaces_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, RR_IFSLOTS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_ifslots_v1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,7 +1,7 @@
 // Map key/value layouts and the pod CIDR sync, without root (the in-memory port).
 import test from 'ava';
 import {
-  CONFIG_SIZE, CidrError, POD_LENS_MAX, ZERO_CONFIG, addressBytes, commonPrefix, decodeConfig, decodePodKey, encodeConfig,
+  CONFIG_SIZE, CidrError, POD_LENS_MAX, ZERO_CONFIG, addressBytes, commonPrefix, decodeConfig, decodeIfSlot, decodePodKey, encodeConfig, encodeIfSlot,
   encodePodKey, formatAddress, formatCidr, parseCidr, parseCpuList, summarize, sumPerCpuStat, widenSummary,
 } from '../../src/dataplane/ebpf/layout.js';
 import { MemoryBpfMaps } from '../../src/dataplane/ebpf/memory.js';
@@ -95,6 +95,13 @@ test('rr_config_v2 encodes switches and summaries; a config never written covers
   t.is(kept.length, POD_LENS_MAX);
   t.deepEqual(kept, many.lens.slice(0, POD_LENS_MAX));
   t.is(kept[0], 27);
+});
+
+test('rr_ifslots_v1 values: ifindex << 32 | flags, 0 free', (t) => {
+  const b = encodeIfSlot(4100, 3);
+  t.is(b.readBigUInt64LE(0), (4100n << 32n) | 3n);
+  t.deepEqual(decodeIfSlot(b), { ifindex: 4100, flags: 3 });
+  t.is(decodeIfSlot(Buffer.alloc(8)), null);
 });
 
 test('the in-memory port reports exact summaries', (t) => {

@@ -2,12 +2,12 @@
 // length in use, longest first, with the lengths and a covering prefix published in rr_config_v2 by the map writer.
 // Which entry matched shows in the verdict: the destination's LOCAL flag lets a packet routed to a pod veth use
 // bpf_redirect_peer (fwd_redirect_peer), a REMOTE one gets plain bpf_redirect (fwd_redirect); no match at all is
-// pass_not_pod.
+// pass_not_pod. Also the direct-mapped device slots (rr_ifslots_v1) that say which devices are pod veths.
 // The maps are written through the TypeScript writers, as the agent writes them. Needs root.
 import test from 'ava';
 import { DatapathLoader } from '../../src/dataplane/ebpf/loader.js';
 import { hostExec } from '../../src/dataplane/ebpf/exec.js';
-import { IFACE_F_POD, POD_F_LOCAL, POD_F_REMOTE, formatCidr } from '../../src/dataplane/ebpf/layout.js';
+import { IFACE_F_POD, IFACE_F_UPLINK, IFSLOTS, POD_F_LOCAL, POD_F_REMOTE, formatCidr } from '../../src/dataplane/ebpf/layout.js';
 import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
 import { Reason } from '../../src/dataplane/ebpf/reasons.generated.js';
 import { Netns, ensureBpffs, isRoot } from './helpers/netns.js';
@@ -26,6 +26,7 @@ let ns: Netns;
 let loader: DatapathLoader;
 let up0: number;
 let lxc1: number;
+let lxc2: number;
 
 test.before(async () => {
   if (!isRoot()) throw new Error('test/bpf needs root (BPF_PROG_TEST_RUN, network namespaces); CI runs it as root');
@@ -33,11 +34,18 @@ test.before(async () => {
   ns = new Netns('pod');
   uplinkNode(ns, { lxcMac: LXC_MAC, podMac: POD_MAC, torMac: TOR_MAC, dualStack: true });
   lxc1 = ns.ifindex('lxc1');
+  // A second pod veth whose ifindex shares lxc1's slot in rr_ifslots_v1.
+  lxc2 = lxc1 + IFSLOTS;
   ns.lines(`
+    ip link add lxc2 index ${lxc2} address 02:00:00:00:02:10 type veth peer name lxc2p
+    ip link set lxc2 up
+    ip link set lxc2p up
     ip route add 10.244.1.5/32 dev lxc1
     ip -6 route add fd00:244:1::5/128 dev lxc1
     ip neigh replace 10.244.1.5 lladdr ${POD_MAC} dev lxc1 nud permanent
     ip -6 neigh replace fd00:244:1::5 lladdr ${POD_MAC} dev lxc1 nud permanent
+    ip route add 10.244.1.9/32 dev lxc2
+    ip neigh replace 10.244.1.9 lladdr ${POD_MAC} dev lxc2 nud permanent
     ip route add 10.64.0.0/10 via 10.0.1.1
     ip route add 192.168.5.0/24 via 10.0.1.1
     ip -6 route add fd00:99::/64 via fd00:1::1
@@ -124,7 +132,7 @@ test.serial('IPv4: /0 and /32 pod CIDRs', (t) => {
   verdict(t, { src: '10.9.9.9', dst: '192.168.5.5' }, lxc1, Reason.FWD_REDIRECT, 'everything is in /0');
   sync([['10.244.1.5/32', L], ['10.244.0.0/16', R]]);
   verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'the /32 LOCAL');
-  verdict(t, fromTor('10.244.1.6'), up0, Reason.PASS_FIB_NOT_FWDED, 'beside it: the /16 REMOTE (no route here)');
+  verdict(t, fromTor('10.244.1.9'), up0, Reason.FWD_REDIRECT, 'beside it: the /16 REMOTE');
 });
 
 test.serial('IPv4: with more distinct lengths than published, the longest 16 are; a CIDR of a length left out goes to the stack', (t) => {
@@ -156,13 +164,48 @@ test.serial('IPv6: the longest prefix wins, source-only matches, masks across wo
   verdict(t, fromTor('fd00:244:1::5'), up0, Reason.PASS_NOT_POD, 'removed');
 });
 
-test.serial('a reload rebuilds the summaries from the maps (an upgrade starts with an empty config)', async (t) => {
+test.serial('device slots: two pod veths in one slot; the one without it gets bpf_redirect; a removal hands the slot over', (t) => {
+  const maps = loader.maps();
+  sync([['10.244.1.0/24', L]]);
+  maps.setIface(lxc2, IFACE_F_POD);
+  try {
+    verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'lxc1 holds the slot');
+    verdict(t, fromTor('10.244.1.9'), up0, Reason.FWD_REDIRECT, 'lxc2 shares it: plain redirect, delivered the same');
+    maps.deleteIface(lxc1);
+    verdict(t, fromTor('10.244.1.9'), up0, Reason.FWD_REDIRECT_PEER, 'lxc2 got the slot');
+    verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT, 'lxc1 no longer a managed pod veth');
+    // A device that is no pod veth yields the slot to one that is.
+    maps.deleteIface(lxc2);
+    maps.setIface(lxc2, IFACE_F_UPLINK);
+    maps.setIface(lxc1, IFACE_F_POD);
+    verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'lxc1 took the slot from a non-pod device');
+    maps.setIface(lxc2, IFACE_F_UPLINK);
+    verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'and keeps it');
+    t.false(maps.refreshIfaceSlots(), 'the slots already are what the managed devices say');
+    // Two pod veths: the holder keeps the slot, also through a rebuild (no flapping on reloads).
+    maps.deleteIface(lxc1);
+    maps.setIface(lxc2, IFACE_F_POD);
+    maps.setIface(lxc1, IFACE_F_POD);
+    t.false(maps.refreshIfaceSlots());
+    verdict(t, fromTor('10.244.1.9'), up0, Reason.FWD_REDIRECT_PEER, 'lxc2 holds it');
+    verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT, 'lxc1 waits');
+  } finally {
+    maps.deleteIface(lxc2);
+    maps.setIface(lxc1, IFACE_F_POD);
+  }
+  verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'lxc1 again');
+});
+
+test.serial('a reload rebuilds the summaries and slots from the maps (an upgrade starts with them empty)', async (t) => {
   sync([['10.244.0.0/16', R], ['10.244.1.0/24', L]]);
   const pin = `/sys/fs/bpf/${ns.name}`;
-  // What an upgrade finds: the maps kept, the config new (here: emptied by hand).
+  // What an upgrade finds: the maps kept, the config and slot maps new (here: emptied by hand).
+  ns.run(['bpftool', 'map', 'update', 'pinned', `${pin}/rr_ifslots_v1`, 'key', ...[0, 1, 2, 3].map((i) => String(((lxc1 % IFSLOTS) >> (8 * i)) & 0xff)),
+    'value', ...new Array<string>(8).fill('0')]);
+  verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT, 'slot gone: plain redirect');
   ns.run(['bpftool', 'map', 'update', 'pinned', `${pin}/rr_config_v2`, 'key', '0', '0', '0', '0', 'value', ...new Array<string>(120).fill('0')]);
   verdict(t, fromTor('10.244.1.5'), up0, Reason.PASS_NOT_POD, 'summary gone: nothing is pod traffic');
   await loader.load();
   t.deepEqual(lens().v4, [24, 16]);
-  verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'summary rebuilt');
+  verdict(t, fromTor('10.244.1.5'), up0, Reason.FWD_REDIRECT_PEER, 'summary and slot rebuilt');
 });

@@ -8,6 +8,7 @@ export const MAP_NAMES = {
   pod4: 'rr_pod4_v2',
   pod6: 'rr_pod6_v2',
   ifaces: 'rr_ifaces_v1',
+  ifslots: 'rr_ifslots_v1',
   config: 'rr_config_v2',
   endpoint4: 'rr_endpoint4_v1',
   endpoint6: 'rr_endpoint6_v1',
@@ -17,20 +18,23 @@ export type MapRole = keyof typeof MAP_NAMES;
 /** Earlier layouts' names: no program uses them any more; a load removes their pins (maps.h lists why). */
 export const RETIRED_MAP_NAMES = ['rr_pod4_v1', 'rr_pod6_v1', 'rr_config_v1'] as const;
 
-/** Key and value sizes in bytes (per CPU for the stats map), as the kernel reports them. */
+/** Key and value sizes in bytes (per CPU for the stats and slot maps), as the kernel reports them. */
 export const MAP_LAYOUT: Record<MapRole, { keySize: number; valueSize: number }> = {
   stats: { keySize: 4, valueSize: 16 },
   pod4: { keySize: 8, valueSize: 8 },
   pod6: { keySize: 20, valueSize: 8 },
   ifaces: { keySize: 4, valueSize: 8 },
+  ifslots: { keySize: 4, valueSize: 8 },
   config: { keySize: 4, valueSize: 120 },
   endpoint4: { keySize: 4, valueSize: 20 },
   endpoint6: { keySize: 16, valueSize: 20 },
 };
 
 /** Per-CPU maps: a lookup returns one 8-byte-aligned slot per possible CPU. */
-export const PER_CPU_ROLES: ReadonlySet<MapRole> = new Set(['stats']);
+export const PER_CPU_ROLES: ReadonlySet<MapRole> = new Set(['stats', 'ifslots']);
 
+/** rr_ifslots_v1: slot ifindex % IFSLOTS (RR_IFSLOTS). */
+export const IFSLOTS = 4096;
 /** rr_config_v2: at most this many pod CIDR prefix lengths per family are published (RR_POD_LENS_MAX). */
 export const POD_LENS_MAX = 16;
 
@@ -271,6 +275,21 @@ export function decodeConfig(b: Buffer): DatapathConfig {
 
 /** A config never written: no switches, no pod CIDR, endpoints looked up for every destination. */
 export const ZERO_CONFIG: DatapathConfig = decodeConfig(Buffer.alloc(CONFIG_SIZE));
+
+/** rr_ifslots_v1's u64 (host order): ifindex << 32 | IFACE_F_*; 0 = free. */
+export function encodeIfSlot(ifindex: number, flags: number): Buffer {
+  const b = Buffer.alloc(8);
+  const v = (BigInt(ifindex >>> 0) << 32n) | BigInt(flags >>> 0);
+  if (LE) b.writeBigUInt64LE(v);
+  else b.writeBigUInt64BE(v);
+  return b;
+}
+
+export function decodeIfSlot(b: Buffer): { ifindex: number; flags: number } | null {
+  const v = LE ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0);
+  if (!v) return null;
+  return { ifindex: Number(v >> 32n), flags: Number(v & 0xffffffffn) };
+}
 
 /** A local pod by address (struct rr_endpoint, keyed by the address in network order). */
 export interface Endpoint {

@@ -95,6 +95,7 @@ export class DatapathLoader {
     for (const name of RETIRED_MAP_NAMES) rmSync(join(this.pinDir, name), { force: true });
     const maps = this.maps();
     // What the program reads beside the maps, rebuilt from them: new after an upgrade, repaired otherwise.
+    maps.refreshIfaceSlots();
     maps.refreshPodSummary();
     maps.refreshEndpointSummary();
     for (const ifc of maps.listIfaces()) {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import bpf from 'bpf';
 import type { MapRef } from 'bpf';
 import {
-  CONFIG_SIZE, MAP_LAYOUT, MAP_NAMES, PER_CPU_ROLES, type Cidr, type DatapathConfig, type Endpoint, type MapRole,
-  addressBytes, decodeConfig, decodeEndpoint, decodeFlags, decodePodKey, encodeConfig, encodeEndpoint, encodeFlags,
-  encodePodKey, formatCidr, parseCidr, parseCpuList, readU32, summarize, sumPerCpuStat, u32, widenSummary,
+  CONFIG_SIZE, IFACE_F_POD, IFSLOTS, MAP_LAYOUT, MAP_NAMES, PER_CPU_ROLES, type Cidr, type DatapathConfig, type Endpoint, type MapRole,
+  addressBytes, decodeConfig, decodeEndpoint, decodeFlags, decodeIfSlot, decodePodKey, encodeConfig, encodeEndpoint, encodeFlags,
+  encodeIfSlot, encodePodKey, formatCidr, parseCidr, parseCpuList, readU32, summarize, sumPerCpuStat, u32, widenSummary,
   commonPrefix,
 } from './layout.js';
 import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
@@ -117,17 +117,63 @@ export class PinnedBpfMaps implements BpfMapPort {
     return this.updateConfig((cfg) => ({ ...cfg, pod4, pod6 }));
   }
 
+  /** rr_ifaces_v1, then the device's slot in rr_ifslots_v1 when it is free, stale, or held by a non-pod device. */
   setIface(ifindex: number, flags: number): void {
     this.map('ifaces').set(u32(ifindex), encodeFlags(flags));
+    const key = u32(ifindex % IFSLOTS);
+    const cur = this.slot(key);
+    if (cur && cur.ifindex !== ifindex && this.map('ifaces').get(u32(cur.ifindex)) && !(flags & IFACE_F_POD && !(cur.flags & IFACE_F_POD))) return;
+    this.writeSlot(key, ifindex, flags);
   }
 
+  /** rr_ifaces_v1, then its slot goes to another managed device with the same slot (pods first), or is freed. */
   deleteIface(ifindex: number): boolean {
-    return this.map('ifaces').delete(u32(ifindex));
+    const had = this.map('ifaces').delete(u32(ifindex));
+    const key = u32(ifindex % IFSLOTS);
+    if (this.slot(key)?.ifindex === ifindex) {
+      const next = this.listIfaces().filter((i) => i.ifindex % IFSLOTS === ifindex % IFSLOTS)
+        .sort((a, b) => (b.flags & IFACE_F_POD) - (a.flags & IFACE_F_POD))[0];
+      this.writeSlot(key, next?.ifindex ?? 0, next?.flags ?? 0);
+    }
+    return had;
   }
 
   listIfaces(): IfaceEntry[] {
     return [...this.map('ifaces').entries()].map(([k, v]) => ({ ifindex: readU32(k), flags: decodeFlags(v) }))
       .sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  /** Every slot as setIface would leave it; a holder that is still managed and as much a pod veth as any other keeps its slot. */
+  refreshIfaceSlots(): boolean {
+    const managed = this.listIfaces();
+    const flagsOf = new Map(managed.map((i) => [i.ifindex, i.flags]));
+    const want = new Map<number, IfaceEntry>();
+    for (const i of managed) {
+      const s = i.ifindex % IFSLOTS, cur = want.get(s);
+      if (!cur || (i.flags & IFACE_F_POD && !(cur.flags & IFACE_F_POD))) want.set(s, i);
+    }
+    let changed = false;
+    const slots = this.map('ifslots');
+    for (const [k, v] of slots.entries()) {
+      const s = readU32(k), have = decodeIfSlot(v.subarray(0, 8)), w = want.get(s);
+      if (!have && !w) continue;
+      if (have && have.ifindex % IFSLOTS === s && flagsOf.get(have.ifindex) === have.flags
+        && (!w || (have.flags & IFACE_F_POD) >= (w.flags & IFACE_F_POD))) continue;
+      this.writeSlot(k, w?.ifindex ?? 0, w?.flags ?? 0);
+      changed = true;
+    }
+    return changed;
+  }
+
+  private slot(key: Buffer): { ifindex: number; flags: number } | null {
+    const v = this.map('ifslots').get(key);
+    return v ? decodeIfSlot(v.subarray(0, 8)) : null;
+  }
+
+  /** The same u64 in every CPU's copy (the kernel writes per-CPU values in 8-byte words: never seen half-written). */
+  private writeSlot(key: Buffer, ifindex: number, flags: number): void {
+    const one = ifindex ? encodeIfSlot(ifindex, flags) : Buffer.alloc(8);
+    this.map('ifslots').set(key, Buffer.concat(new Array<Buffer>(this.cpus).fill(one)));
   }
 
   private endpointMap(ip: string) {

@@ -1,7 +1,7 @@
 // An in-memory BpfMapPort: the same semantics as the pinned maps (canonical CIDRs, counters by reason),
 // for tests of the agent without root. Counters can be bumped by the test.
 import {
-  MAP_LAYOUT, MAP_NAMES, type Cidr, type DatapathConfig, type Endpoint, addressBytes, formatAddress, formatCidr, parseCidr, summarize,
+  IFSLOTS, MAP_LAYOUT, MAP_NAMES, type Cidr, type DatapathConfig, type Endpoint, addressBytes, formatAddress, formatCidr, parseCidr, summarize,
 } from './layout.js';
 import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
 import { REASONS, REASON_MAX, type Reason } from './reasons.generated.js';
@@ -82,6 +82,10 @@ export class MemoryBpfMaps implements BpfMapPort {
     return false;
   }
 
+  refreshIfaceSlots(): boolean {
+    return false;
+  }
+
   /** Test hook: what the program would have counted. */
   count(reason: Reason, packets: number, bytes: number): void {
     const c = this.counters.get(reason) ?? { packets: 0, bytes: 0 };
@@ -95,7 +99,7 @@ export class MemoryBpfMaps implements BpfMapPort {
   summaries(): MapSummary[] {
     const v4 = this.listPodCidrs().filter((e) => !e.cidr.includes(':')).length;
     const entries: Record<keyof typeof MAP_NAMES, number> = {
-      stats: REASON_MAX, pod4: v4, pod6: this.pods.size - v4, ifaces: this.ifaces.size, config: 1,
+      stats: REASON_MAX, pod4: v4, pod6: this.pods.size - v4, ifaces: this.ifaces.size, ifslots: IFSLOTS, config: 1,
       endpoint4: [...this.endpoints.keys()].filter((ip) => !ip.includes(':')).length,
       endpoint6: [...this.endpoints.keys()].filter((ip) => ip.includes(':')).length,
     };

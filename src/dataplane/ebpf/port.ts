@@ -63,6 +63,8 @@ export interface BpfMapPort {
   refreshPodSummary(): boolean;
   /** Rewrite the endpoint covers from what the endpoint maps hold; true when they changed. */
   refreshEndpointSummary(): boolean;
+  /** Rebuild the direct-mapped device slots (rr_ifslots_v1) from the managed devices; true when one changed. */
+  refreshIfaceSlots(): boolean;
   /** Every reason's counters, summed over CPUs, zeros included, in reason order. */
   readCounters(): ReasonCount[];
   summaries(): MapSummary[];
