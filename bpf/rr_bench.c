@@ -9,8 +9,9 @@
  *                  almost nothing, so the node's forwarding is what limits the rate. The frame is rewritten on every
  *                  run because live frames are recycled with whatever the stack left in them (the forwarding path
  *                  rewrites MACs and TTL in place).
- *   rr_bench_sink  tc ingress of the receiving pod's eth0: counts the packet and drops it (no socket, no ICMP
- *                  port unreachable), so the receiver costs little too. Counts in rr_bench_count (per CPU).
+ *   rr_bench_sink  tc ingress of the receiving pod's eth0: counts IPv4 UDP frames and drops everything (no
+ *                  socket, no ICMP port unreachable), so the receiver costs little too. Counts in rr_bench_count
+ *                  (per CPU).
  */
 #include "lib/common.h"
 
@@ -52,9 +53,17 @@ int rr_bench_gen(struct xdp_md *ctx)
 SEC("tc")
 int rr_bench_sink(struct __sk_buff *ctx)
 {
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
 	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&rr_bench_count, &zero);
+	__u64 *n;
 
+	/* Only the generator's IPv4 UDP frames count (not the namespace's own IPv6 ND and MLD). */
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_UDP)
+		return TC_ACT_SHOT;
+	n = bpf_map_lookup_elem(&rr_bench_count, &zero);
 	if (n)
 		*n += 1;
 	return TC_ACT_SHOT;
