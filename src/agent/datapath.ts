@@ -21,7 +21,7 @@ import type { Logger } from '../util/log.js';
 import { hostExec, type Exec } from '../dataplane/ebpf/exec.js';
 import { DatapathLoader, TC_HANDLE, TC_PREF, listTcAttachments, onlyDefaultRules, type AttachRole } from '../dataplane/ebpf/loader.js';
 import {
-  CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, POD_F_LOCAL, POD_F_REMOTE, PROGRAM_INGRESS,
+  CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, POD_F_LOCAL, POD_F_REMOTE, POD_LENS_MAX, PROGRAM_INGRESS, parseCidr,
 } from '../dataplane/ebpf/layout.js';
 import { collectStalePins, pinDirForNamespace, removePins } from '../dataplane/ebpf/pins.js';
 import { discoverEndpoints, discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
@@ -71,6 +71,7 @@ export class AgentDatapath {
   private again = false;
   private stopped = false;
   private backoffMs = 1000;
+  private unprobedWarned = '[]';
 
   constructor(private readonly opts: AgentDatapathOptions) {
     this.site = opts.site;
@@ -139,7 +140,7 @@ export class AgentDatapath {
 
   /** GET /v1/datapath. */
   async status(): Promise<DatapathApiStatus> {
-    const empty = { pinDir: this.pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, counters: [] };
+    const empty = { pinDir: this.pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, summary: null, counters: [] };
     const kernel = await readDatapathStatus({ pinDir: this.pinDir, exec: this.exec }).catch((e: unknown) => {
       this.log.debug('datapath status unreadable', { error: (e as Error).message });
       return empty;
@@ -301,11 +302,33 @@ export class AgentDatapath {
     const maps = this.loader.maps();
     const r = syncPodCidrs(maps, desired);
     if (r.added.length || r.updated.length || r.removed.length) this.log.info('pod CIDR maps updated', { event: 'datapath-pods', ...r });
+    this.warnUnprobedLengths(desired.keys());
     // fib-direct only while `ip rule` holds the defaults alone (checked every pass).
     const flags = CFG_F_REDIRECT_NEIGH | ((await onlyDefaultRules(this.exec)) ? CFG_F_FIB_DIRECT : 0);
     if (maps.getConfigFlags() !== flags) {
       maps.setConfigFlags(flags);
       this.log.info('datapath switches set', { event: 'datapath-config', redirectNeigh: true, fibDirect: (flags & CFG_F_FIB_DIRECT) !== 0 });
+    }
+  }
+
+  /**
+   * rr_ingress probes at most POD_LENS_MAX prefix lengths per family (the longest): pod CIDRs of other lengths are
+   * still routed, by the kernel. Said once per set of left-out lengths.
+   */
+  private warnUnprobedLengths(cidrs: Iterable<string>): void {
+    const lens: Record<4 | 6, Set<number>> = { 4: new Set(), 6: new Set() };
+    for (const text of cidrs) {
+      const c = parseCidr(text);
+      lens[c.family].add(c.prefixLen);
+    }
+    const left = ([4, 6] as const).map((f) => [f, [...lens[f]].sort((a, b) => b - a).slice(POD_LENS_MAX)] as const).filter(([, l]) => l.length > 0);
+    const key = JSON.stringify(left);
+    if (key === this.unprobedWarned) return;
+    this.unprobedWarned = key;
+    if (left.length > 0) {
+      this.log.warn('more pod CIDR prefix lengths than the fast path probes: traffic of the left-out lengths takes the kernel path', {
+        event: 'datapath-pod-lengths', limit: POD_LENS_MAX, leftOut: Object.fromEntries(left.map(([f, l]) => [`ipv${f}`, l])),
+      });
     }
   }
 

@@ -2,7 +2,7 @@
 // counters by reason. With --socket it asks the agent (GET /v1/datapath: the same, plus what the agent
 // attached and its errors); without, it reads the pinned objects directly (root needed). JSON is the contract.
 import type { Command } from 'commander';
-import { readDatapathStatus, type DatapathApiStatus, type DatapathStatus } from '../dataplane/ebpf/status.js';
+import { readDatapathStatus, type DatapathApiStatus, type DatapathStatus, type FamilySummary, type LookupSummary } from '../dataplane/ebpf/status.js';
 import { pinDirForNamespace, pinDirForNetns } from '../dataplane/ebpf/pins.js';
 import { hostExec } from '../dataplane/ebpf/exec.js';
 import { apiRequest } from '../api/client.js';
@@ -13,6 +13,7 @@ export function formatDatapath(s: DatapathStatus, all: boolean): string {
   const p = s.program;
   const out = [
     `program ${p.name} id ${p.id} tag ${p.tag} loaded ${p.loadedAt}  pins ${s.pinDir}${s.redirectNeigh ? '  redirect-neigh on' : ''}${s.fibDirect ? '  fib-direct on' : ''}`,
+    ...(s.summary ? [formatSummary(s.summary)] : []),
     '',
     s.attachments.length
       ? formatTable(['Interface', 'Ifindex', 'Role', 'Program', 'State'],
@@ -27,6 +28,14 @@ export function formatDatapath(s: DatapathStatus, all: boolean): string {
   ];
   if (!all && s.counters.every((c) => c.packets === 0)) out.push('(no packets counted yet)');
   return out.join('\n');
+}
+
+function formatSummary(m: LookupSummary): string {
+  const fam = (f: FamilySummary) => `/${f.lens.join(' /') || '-'} within ${f.cover ?? '-'}${f.unpublished.length ? `  NOT probed: /${f.unpublished.join(' /')} (kernel path)` : ''}`;
+  return [
+    `pod CIDR lookups: IPv4 ${fam(m.pod4)}; IPv6 ${fam(m.pod6)}`,
+    `endpoint lookups within: IPv4 ${m.endpoint4Cover ?? '-'}; IPv6 ${m.endpoint6Cover ?? '-'}`,
+  ].join('\n');
 }
 
 function formatAgent(s: DatapathApiStatus): string {

@@ -4,7 +4,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostExec, type Exec } from './exec.js';
-import { CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS } from './layout.js';
+import {
+  CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, PROGRAM_INGRESS, formatCidr, parseCidr,
+  type DatapathConfig, type PrefixSummary,
+} from './layout.js';
 import { listTcAttachments } from './loader.js';
 import { DEFAULT_PIN_DIR, PinnedBpfMaps } from './maps.js';
 import type { BpfMapPort, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
@@ -32,7 +35,42 @@ export interface DatapathStatus {
   readonly podCidrs: PodCidrEntry[];
   readonly redirectNeigh: boolean;
   readonly fibDirect: boolean;
+  /** What rr_ingress reads before its lookups (rr_config_v2); null when nothing is loaded. */
+  readonly summary: LookupSummary | null;
   readonly counters: ReasonCount[];
+}
+
+export interface FamilySummary {
+  /** prefix lengths the program probes, longest first */
+  readonly lens: readonly number[];
+  /** a prefix holding every pod CIDR of the family (addresses outside it skip the pod lookups), null: none */
+  readonly cover: string | null;
+  /** lengths of pod CIDRs in the map that the program does not probe (over the limit): their traffic takes the stack */
+  readonly unpublished: readonly number[];
+}
+
+export interface LookupSummary {
+  readonly pod4: FamilySummary;
+  readonly pod6: FamilySummary;
+  /** a prefix holding every endpoint address (others skip the endpoint lookup), null: no endpoint */
+  readonly endpoint4Cover: string | null;
+  readonly endpoint6Cover: string | null;
+}
+
+/** The config map's summaries, and the pod CIDR lengths the map holds beyond what they publish. */
+export function lookupSummary(cfg: DatapathConfig, podCidrs: readonly PodCidrEntry[]): LookupSummary {
+  const fam = (s: PrefixSummary, family: 4 | 6): FamilySummary => {
+    const held = new Set(podCidrs.map((e) => parseCidr(e.cidr)).filter((c) => c.family === family).map((c) => c.prefixLen));
+    return {
+      lens: s.lens, cover: s.cover ? formatCidr(s.cover) : null,
+      unpublished: [...held].filter((l) => !s.lens.includes(l)).sort((a, b) => b - a),
+    };
+  };
+  return {
+    pod4: fam(cfg.pod4, 4), pod6: fam(cfg.pod6, 6),
+    endpoint4Cover: cfg.endpoint4Cover ? formatCidr(cfg.endpoint4Cover) : null,
+    endpoint6Cover: cfg.endpoint6Cover ? formatCidr(cfg.endpoint6Cover) : null,
+  };
 }
 
 interface BpftoolProg { id: number; name: string; tag: string; loaded_at: number | string }
@@ -42,7 +80,7 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
   const exec = opts.exec ?? hostExec();
   const progPin = join(pinDir, 'progs', PROGRAM_INGRESS);
   if (!existsSync(progPin)) {
-    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, counters: [] };
+    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, summary: null, counters: [] };
   }
   const prog = JSON.parse(await exec.run(['bpftool', '-j', 'prog', 'show', 'pinned', progPin])) as BpftoolProg;
   const loadedAt = typeof prog.loaded_at === 'number' ? new Date(prog.loaded_at * 1000).toISOString() : prog.loaded_at;
@@ -66,14 +104,16 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
       if (managed.some((m) => m.ifindex === t.ifindex)) continue;
       attachments.push({ interface: t.ifname, ifindex: t.ifindex, role: 'unknown', programId: t.programId, state: 'unmanaged' });
     }
+    const podCidrs = maps.listPodCidrs();
     return {
       pinDir, loaded: true,
       program: { name: prog.name, id: prog.id, tag: prog.tag, loadedAt },
       attachments,
       maps: maps.summaries(),
-      podCidrs: maps.listPodCidrs(),
+      podCidrs,
       redirectNeigh: (maps.getConfigFlags() & CFG_F_REDIRECT_NEIGH) !== 0,
       fibDirect: (maps.getConfigFlags() & CFG_F_FIB_DIRECT) !== 0,
+      summary: lookupSummary(maps.readConfig(), podCidrs),
       counters: maps.readCounters(),
     };
   } finally {
