@@ -75,7 +75,11 @@ export class KernelRoutes {
 
   static async open(config: FibConfig, log: Logger, ebpfIpip?: TunnelFactory): Promise<KernelRoutes> {
     const fib = await NetlinkFib.open();
+    const written: ((seq: number) => void)[] = [];
     const reconciler = new FibReconciler({
+      onPass: (seq) => {
+        for (const l of written) l(seq);
+      },
       fib,
       intervalMs: config.reconcileInterval * 1000,
       // a Loc-RIB change reaches the kernel this soon (a move to the tunnel is a loss window while it waits)
@@ -84,7 +88,25 @@ export class KernelRoutes {
       watch: true,
       logger: log.child({ component: 'fib' }),
     });
-    return new KernelRoutes(fib, reconciler, config.table, log, config.reconcileInterval * 1000, ebpfIpip);
+    const k = new KernelRoutes(fib, reconciler, config.table, log, config.reconcileInterval * 1000, ebpfIpip);
+    k.writtenListeners = written;
+    return k;
+  }
+
+  private writtenListeners: ((seq: number) => void)[] = [];
+  private readonly changingListeners: ((dsts: readonly string[], seq: number) => void)[] = [];
+
+  /**
+   * Routes to `dsts` are about to change in the kernel: called before any reconciler pass can write them, with the
+   * change number that onWritten reports once a pass has. The eBPF next-hop cache drops its copies here.
+   */
+  onRoutesChanging(l: (dsts: readonly string[], seq: number) => void): void {
+    this.changingListeners.push(l);
+  }
+
+  /** A reconciler pass has written every change up to `seq` (see onRoutesChanging). */
+  onWritten(l: (seq: number) => void): void {
+    this.writtenListeners.push(l);
   }
 
   /** Routes of ours already in the kernel: the agent is restarting, and must not flush them before End-of-RIB. */
@@ -124,6 +146,12 @@ export class KernelRoutes {
         pending = true;
         this.log.debug('route waits for its device', { dst: r.dst, error: (e as Error).message });
       }
+    }
+    // Before any pass can write them (the reconciler writes only in a pass, after an await): the listeners drop
+    // what they derived from the routes being replaced, and learn the change number onWritten will report.
+    if (this.changingListeners.length && (d.removes.length || d.upserts.length)) {
+      const dsts = [...d.removes, ...d.upserts].map((r) => r.dst);
+      for (const l of this.changingListeners) l(dsts, this.reconciler.changeSeq);
     }
     if (pending && this.started) this.reconciler.trigger();
   }

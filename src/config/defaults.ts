@@ -23,7 +23,7 @@ export const BUILTIN = {
   },
   vxlan: { vni: 4096, port: 4789, device: 'rr.vxlan' },
   ipip: { implementation: 'auto', device: 'rr.ipip' },
-  datapath: { ebpf: true },
+  datapath: { ebpf: true, nexthopCache: true },
   api: { socket: '/run/rackroute/rackroute.sock' },
   metrics: { enabled: true, address: '127.0.0.1:9650' },
   log: { level: 'info' },

@@ -143,7 +143,7 @@ export interface RawSite {
   };
   vxlan?: { vni?: number; port?: number; device?: string };
   ipip?: { implementation?: 'auto' | 'kernel' | 'ebpf'; device?: string };
-  datapath?: { ebpf?: boolean; uplinks?: string[] };
+  datapath?: { ebpf?: boolean; uplinks?: string[]; nexthopCache?: boolean };
   api?: { socket?: string };
   metrics?: { enabled?: boolean; address?: string };
   log?: { level?: 'error' | 'warn' | 'info' | 'debug' };

@@ -206,7 +206,10 @@ export function resolveSite(raw: RawSite, file: string): SiteConfig {
     },
     vxlan: { ...BUILTIN.vxlan, ...raw.vxlan },
     ipip: { ...BUILTIN.ipip, ...raw.ipip },
-    datapath: { ebpf: raw.datapath?.ebpf ?? BUILTIN.datapath.ebpf, uplinks: [...(raw.datapath?.uplinks ?? [])] },
+    datapath: {
+      ebpf: raw.datapath?.ebpf ?? BUILTIN.datapath.ebpf, uplinks: [...(raw.datapath?.uplinks ?? [])],
+      nexthopCache: raw.datapath?.nexthopCache ?? BUILTIN.datapath.nexthopCache,
+    },
     api: { ...BUILTIN.api, ...raw.api },
     metrics: { ...BUILTIN.metrics, ...raw.metrics },
     log: { ...BUILTIN.log, ...raw.log },

@@ -188,7 +188,7 @@ export interface SiteConfig {
   readonly nodeMesh: NodeMeshConfig;
   readonly vxlan: { readonly vni: number; readonly port: number; readonly device: string };
   readonly ipip: { readonly implementation: 'auto' | 'kernel' | 'ebpf'; readonly device: string };
-  readonly datapath: { readonly ebpf: boolean; readonly uplinks: readonly string[] };
+  readonly datapath: { readonly ebpf: boolean; readonly uplinks: readonly string[]; readonly nexthopCache: boolean };
   readonly api: { readonly socket: string };
   readonly metrics: { readonly enabled: boolean; readonly address: string };
   readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug' };

@@ -36,6 +36,11 @@ export interface ReconcilerOptions {
   readonly logger?: ReconcilerLogger;
   /** after a failed pass, retry after this long (doubling up to the interval); default 1 s */
   readonly retryMs?: number;
+  /**
+   * After each pass that read the kernel: `desiredSeq` is changeSeq as the pass began, so every change of the desired
+   * set up to it has been written (or has failed and been reported) when this is called.
+   */
+  readonly onPass?: (desiredSeq: number) => void;
 }
 
 export interface FibCounters {
@@ -110,6 +115,9 @@ export class FibReconciler {
   private started = false;
   /** desired routes that failed to prepare (unknown device...), retried at each pass */
   private readonly unprepared = new Map<string, Route>();
+  /** Counts changes of the desired set (upsert, remove, setDesired): onPass says up to which one a pass applied. */
+  changeSeq = 0;
+  private readonly onPass?: (desiredSeq: number) => void;
 
   constructor(opts: ReconcilerOptions) {
     this.fib = opts.fib;
@@ -121,6 +129,7 @@ export class FibReconciler {
     this.retryMs = opts.retryMs ?? 1000;
     this.retryDelay = this.retryMs;
     this.watchEnabled = opts.watch === true;
+    if (opts.onPass) this.onPass = opts.onPass;
   }
 
   // ---- the desired set -------------------------------------------------------------------------------------
@@ -179,6 +188,7 @@ export class FibReconciler {
   }
 
   private changed(): void {
+    this.changeSeq++;
     this.c.routesDesired = this.desired.size;
     if (!this.started) return;
     if (this.debounce) clearTimeout(this.debounce);
@@ -228,11 +238,17 @@ export class FibReconciler {
       const after = this.running.catch(() => undefined).then(() => this.reconcile());
       return after;
     }
+    const seq = this.changeSeq;
     const p = this.pass();
     this.running = p;
     p.then(
       () => {
         this.retryDelay = this.retryMs;
+        try {
+          this.onPass?.(seq);
+        } catch (e) {
+          this.log.error('onPass listener failed', { error: e instanceof Error ? e.message : String(e) });
+        }
       },
       (e: unknown) => {
         this.c.failedPasses++;

@@ -1,0 +1,176 @@
+// The next-hop cache for other nodes' pod CIDRs (rr_nh_v1, lib/nexthop.h): traffic from a local pod to a remote pod
+// CIDR skips bpf_fib_lookup when the agent has put the route's next hops (egress device, the gateway's MAC, the
+// device's MAC) in the cache. The entries are derived from the kernel, never from the agent's intentions: a pod
+// CIDR is cached only when the kernel's main table holds exactly one route inside it, that route is the CIDR itself,
+// plain unicast via 1-4 gateways on uplinks, equal weights, no MTU of its own, and every gateway has a usable
+// neighbour entry. Anything else (a more specific route, a blackhole, a tunnel device, an unresolved gateway, policy
+// rules: the caller checks those) leaves the CIDR to the FIB path, which asks the kernel per packet.
+//
+// The queries are bounded by the cluster: one `ip route show root` per cluster CIDR (the routes inside it) and per
+// remote pod CIDR no cluster CIDR covers, one `ip neigh show dev` per uplink used. Never a dump of the whole FIB.
+import type { Exec } from './exec.js';
+import { addressBytes, formatAddress, formatCidr, parseCidr, type Cidr } from './layout.js';
+import { cidrContains, type Device } from './discover.js';
+
+/** At most this many next hops per cached route (struct rr_nh_group). */
+export const NEXTHOPS_MAX = 4;
+
+export interface CachedNexthop {
+  readonly ifindex: number;
+  /** the gateway's MAC (destination written) */
+  readonly dmac: string;
+  /** the egress device's MAC (source written) */
+  readonly smac: string;
+}
+
+export interface NexthopEntry {
+  /** a remote pod CIDR, canonical */
+  readonly cidr: string;
+  readonly nexthops: readonly CachedNexthop[];
+}
+
+/** A route as `ip -j route show` prints it (the fields used here). */
+export interface IpRouteJson {
+  dst?: string;
+  type?: string;
+  dev?: string;
+  gateway?: string;
+  via?: { family?: string; host?: string };
+  weight?: number;
+  nexthops?: { dev?: string; gateway?: string; via?: { host?: string }; weight?: number; flags?: string[] }[];
+  metrics?: unknown[];
+  nhid?: number;
+  flags?: string[];
+}
+
+export interface IpNeighJson { dst?: string; lladdr?: string; state?: string[] }
+
+/** Neighbour states whose MAC the kernel itself would send to. */
+const USABLE_NEIGH = new Set(['PERMANENT', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'NOARP']);
+
+/** Why a pod CIDR is not cached (for the log and the tests). */
+export type SkipReason = 'no-route' | 'more-specific-route' | 'not-unicast' | 'no-gateway' | 'too-many-nexthops' | 'unequal-weights'
+  | 'route-mtu' | 'not-an-uplink' | 'unresolved-gateway' | 'nexthop-object';
+
+const canonical = (ip: string): string => formatAddress(addressBytes(ip));
+
+function routeCidr(dst: string, family: 4 | 6): Cidr | undefined {
+  if (dst === 'default') return parseCidr(family === 4 ? '0.0.0.0/0' : '::/0');
+  try {
+    return parseCidr(dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The cache entry for one remote pod CIDR from the routes inside it (`ip route show root CIDR`, or a wider query:
+ * routes outside the CIDR are ignored), or why there is none. `neigh(dev, gateway)` gives the gateway's MAC.
+ */
+export function nexthopsFor(
+  cidr: Cidr,
+  routes: readonly IpRouteJson[],
+  uplinks: ReadonlyMap<string, { ifindex: number; mac: string }>,
+  neigh: (dev: string, gateway: string) => string | undefined,
+): NexthopEntry | SkipReason {
+  const inside = routes.filter((r) => {
+    const d = r.dst !== undefined ? routeCidr(r.dst, cidr.family) : undefined;
+    return d !== undefined && cidrContains(cidr, d);
+  });
+  const exact = inside.filter((r) => routeCidr(r.dst as string, cidr.family)?.prefixLen === cidr.prefixLen);
+  if (exact.length === 0) return 'no-route';
+  if (inside.length > 1) return 'more-specific-route';
+  const r = exact[0]!;
+  if (r.type !== undefined && r.type !== 'unicast') return 'not-unicast';
+  if (r.nhid !== undefined) return 'nexthop-object';
+  if (r.metrics?.some((m) => typeof m === 'object' && m !== null && 'mtu' in m)) return 'route-mtu';
+  const legs = r.nexthops ?? [{ dev: r.dev, gateway: r.gateway, via: r.via, weight: 1 }];
+  if (legs.length > NEXTHOPS_MAX) return 'too-many-nexthops';
+  if (legs.some((l) => (l.weight ?? 1) !== (legs[0]!.weight ?? 1))) return 'unequal-weights';
+  const out: CachedNexthop[] = [];
+  for (const l of legs) {
+    const gw = l.gateway ?? l.via?.host;
+    if (!gw || !l.dev) return 'no-gateway';
+    const up = uplinks.get(l.dev);
+    if (!up) return 'not-an-uplink';
+    const mac = neigh(l.dev, canonical(gw));
+    if (!mac) return 'unresolved-gateway';
+    out.push({ ifindex: up.ifindex, dmac: mac, smac: up.mac });
+  }
+  return { cidr: formatCidr(cidr), nexthops: out };
+}
+
+/** The queries that cover `remote`: the cluster CIDRs holding any of them, and the remote CIDRs none holds. */
+export function routeQueries(remote: readonly Cidr[], cluster: readonly Cidr[]): Cidr[] {
+  const used = cluster.filter((c) => remote.some((r) => cidrContains(c, r)));
+  return [...used, ...remote.filter((r) => !used.some((c) => cidrContains(c, r)))];
+}
+
+export interface NexthopDiscovery {
+  readonly entries: NexthopEntry[];
+  readonly skipped: { cidr: string; reason: SkipReason }[];
+}
+
+/**
+ * The cache as the kernel's routes and neighbours say it should be, for the `remote` pod CIDRs, with `uplinks` the
+ * devices the fast path attaches to (the only egress the cache may name).
+ */
+export async function discoverNexthops(exec: Exec, remote: readonly string[], cluster: readonly string[],
+  uplinks: readonly Device[]): Promise<NexthopDiscovery> {
+  const entries: NexthopEntry[] = [];
+  const skipped: { cidr: string; reason: SkipReason }[] = [];
+  if (!remote.length || !uplinks.length) return { entries, skipped };
+  const json = async <T>(argv: string[]): Promise<T> => {
+    const out = await exec.run(argv);
+    return (out.trim() ? JSON.parse(out) : []) as T;
+  };
+  const links = await json<{ ifname: string; ifindex: number; address?: string }[]>(['ip', '-j', 'link', 'show']);
+  const upl = new Map<string, { ifindex: number; mac: string }>();
+  for (const u of uplinks) {
+    const l = links.find((x) => x.ifname === u.ifname && x.ifindex === u.ifindex);
+    if (l?.address) upl.set(u.ifname, { ifindex: u.ifindex, mac: l.address.toLowerCase() });
+  }
+  const neighOf = new Map<string, Map<string, string>>();
+  for (const dev of upl.keys()) {
+    const m = new Map<string, string>();
+    for (const n of await json<IpNeighJson[]>(['ip', '-j', 'neigh', 'show', 'dev', dev])) {
+      if (!n.dst || !n.lladdr || !(n.state ?? []).some((s) => USABLE_NEIGH.has(s))) continue;
+      try {
+        m.set(canonical(n.dst), n.lladdr.toLowerCase());
+      } catch {
+        // not an address
+      }
+    }
+    neighOf.set(dev, m);
+  }
+  const neigh = (dev: string, gw: string): string | undefined => neighOf.get(dev)?.get(gw);
+  for (const family of [4, 6] as const) {
+    const rem = remote.map(parseCidr).filter((c) => c.family === family);
+    if (!rem.length) continue;
+    const routes: IpRouteJson[] = [];
+    for (const q of routeQueries(rem, cluster.map(parseCidr).filter((c) => c.family === family))) {
+      routes.push(...await json<IpRouteJson[]>(['ip', family === 4 ? '-4' : '-6', '-j', 'route', 'show', 'root', formatCidr(q)]));
+    }
+    for (const c of rem) {
+      const r = nexthopsFor(c, routes, upl, neigh);
+      if (typeof r === 'string') skipped.push({ cidr: formatCidr(c), reason: r });
+      else entries.push(r);
+    }
+  }
+  return { entries, skipped };
+}
+
+/** The cached CIDRs a route change for any of `dsts` may affect (one inside the other, either way). */
+export function affectedBy(cached: readonly string[], dsts: readonly string[]): string[] {
+  const ds = dsts.flatMap((d) => {
+    try {
+      return [parseCidr(d)];
+    } catch {
+      return [];
+    }
+  });
+  return cached.filter((text) => {
+    const c = parseCidr(text);
+    return ds.some((d) => cidrContains(d, c) || cidrContains(c, d));
+  });
+}

@@ -1,0 +1,73 @@
+// Which remote pod CIDRs the next-hop cache may hold, decided from `ip -j` output captured in a namespace (routes
+// of every shape the kernel prints: one gateway, ECMP legs, RFC 5549 `via inet6`, a locked MTU, a nexthop object).
+import test from 'ava';
+import { affectedBy, nexthopsFor, routeQueries, type IpRouteJson } from '../../../src/dataplane/ebpf/nexthops.js';
+import { parseCidr } from '../../../src/dataplane/ebpf/layout.js';
+
+const uplinks = new Map([['ua', { ifindex: 3, mac: '02:00:00:00:00:0a' }], ['uc', { ifindex: 5, mac: '02:00:00:00:00:0c' }]]);
+const macs: Record<string, string> = { 'ua 10.0.1.1': '02:00:00:00:01:01', 'uc 10.0.2.1': '02:00:00:00:02:01', 'ua fe80::1': '02:00:00:00:01:06' };
+const neigh = (dev: string, gw: string): string | undefined => macs[`${dev} ${gw}`];
+
+// `ip -4 -j route show root 10.244.0.0/16` in a namespace with these routes (captured, trimmed of nothing).
+const ROUTES: IpRouteJson[] = JSON.parse(`[
+  {"dst":"10.244.3.0/24","flags":[],"nexthops":[{"gateway":"10.0.1.1","dev":"ua","weight":1,"flags":[]},{"gateway":"10.0.2.1","dev":"uc","weight":1,"flags":[]}]},
+  {"dst":"10.244.4.0/24","gateway":"10.0.1.1","dev":"ua","flags":[],"metrics":[{"mtu":1400}]},
+  {"dst":"10.244.5.0/24","gateway":"10.0.1.1","dev":"ua","protocol":"rackroute","metric":20,"flags":[]},
+  {"dst":"10.244.6.0/24","via":{"family":"inet6","host":"fe80::1"},"dev":"ua","flags":[]},
+  {"dst":"10.244.7.0/24","gateway":"10.0.1.1","dev":"ua","flags":[]},
+  {"dst":"10.244.7.9","gateway":"10.0.2.1","dev":"uc","flags":[]},
+  {"dst":"10.244.8.0/24","type":"blackhole","flags":[]},
+  {"dst":"10.244.9.0/24","gateway":"10.0.9.1","dev":"ua","flags":[]},
+  {"dst":"10.244.10.0/24","gateway":"10.0.1.1","dev":"rr.vxlan","flags":["onlink"]},
+  {"dst":"10.244.11.0/24","nhid":12,"gateway":"10.0.1.1","dev":"ua","flags":[]},
+  {"dst":"10.244.12.0/24","flags":[],"nexthops":[{"gateway":"10.0.1.1","dev":"ua","weight":1},{"gateway":"10.0.2.1","dev":"uc","weight":3}]}
+]`);
+
+const at = (cidr: string) => nexthopsFor(parseCidr(cidr), ROUTES, uplinks, neigh);
+
+test('an ECMP route over two uplinks: both legs, with the gateways\' MACs and the uplinks\' own', (t) => {
+  t.deepEqual(at('10.244.3.0/24'), { cidr: '10.244.3.0/24', nexthops: [
+    { ifindex: 3, dmac: '02:00:00:00:01:01', smac: '02:00:00:00:00:0a' },
+    { ifindex: 5, dmac: '02:00:00:00:02:01', smac: '02:00:00:00:00:0c' },
+  ] });
+});
+
+test('one gateway (our own protocol and metric are fine); an IPv4 route via an IPv6 next hop (RFC 5549)', (t) => {
+  t.deepEqual(at('10.244.5.0/24'), { cidr: '10.244.5.0/24', nexthops: [{ ifindex: 3, dmac: '02:00:00:00:01:01', smac: '02:00:00:00:00:0a' }] });
+  t.deepEqual(at('10.244.6.0/24'), { cidr: '10.244.6.0/24', nexthops: [{ ifindex: 3, dmac: '02:00:00:00:01:06', smac: '02:00:00:00:00:0a' }] });
+});
+
+test('anything the program could not reproduce exactly stays on the FIB path, with the reason', (t) => {
+  t.is(at('10.244.4.0/24'), 'route-mtu');
+  t.is(at('10.244.7.0/24'), 'more-specific-route');
+  t.is(at('10.244.8.0/24'), 'not-unicast');
+  t.is(at('10.244.9.0/24'), 'unresolved-gateway');
+  t.is(at('10.244.10.0/24'), 'not-an-uplink');
+  t.is(at('10.244.11.0/24'), 'nexthop-object');
+  t.is(at('10.244.12.0/24'), 'unequal-weights');
+  t.is(at('10.244.13.0/24'), 'no-route');
+  const five = [{ dst: '10.244.14.0/24', nexthops: [1, 2, 3, 4, 5].map(() => ({ gateway: '10.0.1.1', dev: 'ua', weight: 1 })) }];
+  t.is(nexthopsFor(parseCidr('10.244.14.0/24'), five, uplinks, neigh), 'too-many-nexthops');
+  // a covering route (the default, an aggregate) is not the CIDR's own route
+  t.is(nexthopsFor(parseCidr('10.244.15.0/24'), [{ dst: 'default', gateway: '10.0.1.1', dev: 'ua' }], uplinks, neigh), 'no-route');
+});
+
+test('IPv6: a link-local gateway', (t) => {
+  const r6: IpRouteJson[] = [{ dst: 'fd00:244:3::/64', gateway: 'fe80::1', dev: 'ua' }];
+  t.deepEqual(nexthopsFor(parseCidr('fd00:244:3::/64'), r6, uplinks, neigh),
+    { cidr: 'fd00:244:3::/64', nexthops: [{ ifindex: 3, dmac: '02:00:00:00:01:06', smac: '02:00:00:00:00:0a' }] });
+});
+
+test('queries: the cluster CIDRs that hold remote pod CIDRs, plus the remote CIDRs outside them', (t) => {
+  const q = routeQueries(['10.244.3.0/24', '10.244.4.0/24', '172.16.1.0/24'].map(parseCidr), ['10.244.0.0/16', '10.250.0.0/16'].map(parseCidr));
+  t.deepEqual(q.map((c) => `${c.prefixLen}`), ['16', '24']);
+});
+
+test('a route change touches the cached CIDRs inside it or around it', (t) => {
+  const cached = ['10.244.3.0/24', '10.244.4.0/24', 'fd00:244:3::/64'];
+  t.deepEqual(affectedBy(cached, ['10.244.3.0/24']), ['10.244.3.0/24']);
+  t.deepEqual(affectedBy(cached, ['10.244.0.0/16']), ['10.244.3.0/24', '10.244.4.0/24']);
+  t.deepEqual(affectedBy(cached, ['10.244.4.128/25', 'fd00:244::/32']), ['10.244.4.0/24', 'fd00:244:3::/64']);
+  t.deepEqual(affectedBy(cached, ['0.0.0.0/0']), ['10.244.3.0/24', '10.244.4.0/24']);
+  t.deepEqual(affectedBy(cached, ['192.168.0.0/24', 'not a prefix']), []);
+});
