@@ -16,6 +16,7 @@
  * rr_config_v2  ARRAY[1]      key u32 0                             value struct rr_config (120 bytes)
  * rr_endpoint4_v1 HASH        key 4 bytes: IPv4 address, network order  value struct rr_endpoint (20 bytes)
  * rr_endpoint6_v1 HASH        key 16 bytes: IPv6 address, network order value struct rr_endpoint (20 bytes)
+ * rr_nh_v1      ARRAY[4096]   key u32 group index (rr_pod_info.nh - 1)  value struct rr_nh_group (72 bytes)
  *
  * Retired (a loader removes their pins): rr_pod4_v1, rr_pod6_v1 (LPM_TRIE: their lookup walked the trie, 50-60 ns
  * with hundreds of node CIDRs), rr_config_v1 (16 bytes: flags only).
@@ -59,7 +60,11 @@ struct rr_pod6_key {
 
 struct rr_pod_info {
 	__u32 flags; /* RR_POD_F_* */
-	__u32 reserved; /* 0; kept for the tunnel endpoint of the encapsulation fallback */
+	/*
+	 * The next-hop cache of a RR_POD_F_REMOTE entry: 0 none (what writers before the cache wrote here), otherwise 1 + an
+	 * index into rr_nh_v1. Ignored without RR_POD_F_REMOTE.
+	 */
+	__u32 nh;
 };
 
 /*
@@ -147,6 +152,39 @@ struct rr_endpoint {
 	__u8 host_mac[ETH_ALEN];
 };
 
+/*
+ * rr_nh_v1: the next-hop cache of other nodes' pod CIDRs (lib/nexthop.h). A REMOTE entry of rr_pod4_v2 /
+ * rr_pod6_v2 with nh != 0 names group nh - 1 here: the devices and MACs the FIB would answer for that CIDR
+ * (its ECMP next hops), so traffic to it skips bpf_fib_lookup. The agent fills it from the kernel's routes and
+ * neighbours (src/dataplane/ebpf/maps.ts, syncNexthops) and clears it before it changes those routes.
+ *
+ * Writer rules (a reader holds no lock: it loads nh from the pod entry, then the group):
+ *   - A group is never rewritten while a pod entry may name it: new next hops go into a free index, then the pod
+ *     entry is switched (a hash update links a whole new element: a reader finds the old nh or the new one),
+ *     and only then is the old index freed.
+ *   - A freed index is not written again before the writer's next sync (src/dataplane/ebpf/nexthop.ts), so a
+ *     reader that loaded the old nh reads the old group, never another's.
+ *   - Groups with the same next hops may be shared by several pod entries (they never change while named).
+ * The program uses a group only when count is 1..RR_NH_MAX, the destination is not tunnelled, the device is not
+ * the ingress device and the packet (or GSO segment) fits the device's MTU; otherwise the FIB path decides, as
+ * without an entry. The cache knows nothing of route MTUs (mtu lock, PMTU exceptions), link state or policy rules:
+ * the agent caches only what the FIB would answer the same way, and clears before that changes.
+ */
+#define RR_NH_GROUPS 4096
+#define RR_NH_MAX 4
+
+struct rr_nh {
+	__u32 ifindex; /* egress device: bpf_redirect */
+	__u8 dmac[ETH_ALEN]; /* the next hop's MAC: destination written */
+	__u8 smac[ETH_ALEN]; /* the egress device's MAC: source written */
+};
+
+struct rr_nh_group {
+	__u32 count; /* next hops in nh[]: 1..RR_NH_MAX; 0 = unused */
+	__u32 reserved; /* 0 */
+	struct rr_nh nh[RR_NH_MAX]; /* a flow takes nh[hash % count] */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -210,6 +248,14 @@ struct {
 	__uint(max_entries, 16384);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rr_endpoint6_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct rr_nh_group);
+	__uint(max_entries, RR_NH_GROUPS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rr_nh_v1 SEC(".maps");
 
 /* The config; never NULL in practice (an array's index 0), but the verifier wants the check. */
 RR_INLINE const struct rr_config *rr_config(void)

@@ -1,8 +1,9 @@
 // Map key/value layouts and the pod CIDR sync, without root (the in-memory port).
 import test from 'ava';
 import {
-  CONFIG_SIZE, CidrError, POD_LENS_MAX, ZERO_CONFIG, addressBytes, commonPrefix, decodeConfig, decodeIfSlot, decodePodKey, encodeConfig, encodeIfSlot,
-  encodePodKey, formatAddress, formatCidr, parseCidr, parseCpuList, summarize, sumPerCpuStat, widenSummary,
+  CONFIG_SIZE, CidrError, MAP_LAYOUT, MAP_NAMES, NH_GROUPS, NH_MAX, POD_F_LOCAL, POD_F_REMOTE, POD_LENS_MAX, ZERO_CONFIG, addressBytes, commonPrefix,
+  decodeConfig, decodeIfSlot, decodeNexthopGroup, decodePodInfo, decodePodKey, encodeConfig, encodeFlags, encodeIfSlot, encodeNexthopGroup,
+  encodePodInfo, encodePodKey, formatAddress, formatCidr, parseCidr, parseCpuList, summarize, sumPerCpuStat, widenSummary,
 } from '../../src/dataplane/ebpf/layout.js';
 import { MemoryBpfMaps } from '../../src/dataplane/ebpf/memory.js';
 import { syncPodCidrs } from '../../src/dataplane/ebpf/sync.js';
@@ -113,4 +114,87 @@ test('the in-memory port reports exact summaries', (t) => {
   t.deepEqual([cfg.flags, cfg.pod4.lens, text(cfg.pod4), cfg.pod6.lens, text(cfg.pod6)], [2, [24, 16], '10.244.0.0/16', [64], 'fd00:244:1::/64']);
   t.is(cfg.endpoint4Cover && formatCidr(cfg.endpoint4Cover), '10.244.1.5/32');
   t.is(cfg.endpoint6Cover, null);
+});
+
+test('rr_nh_v1 and the pod entry\'s nh: layouts', (t) => {
+  t.is(MAP_NAMES.nh, 'rr_nh_v1');
+  t.deepEqual(MAP_LAYOUT.nh, { keySize: 4, valueSize: 72 });
+  t.deepEqual(MAP_LAYOUT.pod4, { keySize: 8, valueSize: 8 }, 'the pod maps keep their layout (and names): reserved became nh');
+  const info = encodePodInfo({ flags: POD_F_REMOTE, nh: 7 });
+  t.deepEqual([info.readUInt32LE(0), info.readUInt32LE(4)], [POD_F_REMOTE, 7]);
+  t.deepEqual(decodePodInfo(encodeFlags(POD_F_LOCAL)), { flags: POD_F_LOCAL, nh: 0 }, 'what writers before the cache wrote: no next hops');
+  const g = encodeNexthopGroup([{ ifindex: 3, dmac: '02:00:00:00:AA:01', smac: '02:00:00:00:00:10' }, { ifindex: 4, dmac: '02:00:00:00:aa:02', smac: '02:00:00:00:00:20' }]);
+  t.is(g.length, 72);
+  t.is(g.subarray(0, 8).toString('hex'), '02000000' + '00000000', 'count 2, reserved 0');
+  t.is(g.subarray(8, 24).toString('hex'), '03000000' + '020000' + '00aa01' + '020000000010', 'ifindex, dmac, smac');
+  t.is(g.subarray(40).toString('hex'), '00'.repeat(32), 'unused slots are zeros');
+  t.deepEqual(decodeNexthopGroup(g), [{ ifindex: 3, dmac: '02:00:00:00:aa:01', smac: '02:00:00:00:00:10' }, { ifindex: 4, dmac: '02:00:00:00:aa:02', smac: '02:00:00:00:00:20' }]);
+  t.is(decodeNexthopGroup(Buffer.alloc(72)), null, 'count 0: unused');
+  const five = Buffer.from(g);
+  five.writeUInt32LE(NH_MAX + 1, 0);
+  t.is(decodeNexthopGroup(five), null);
+  t.throws(() => encodeNexthopGroup([]));
+  t.throws(() => encodeNexthopGroup(new Array(NH_MAX + 1).fill({ ifindex: 1, dmac: '02:00:00:00:00:01', smac: '02:00:00:00:00:02' })));
+  t.throws(() => encodeNexthopGroup([{ ifindex: 0, dmac: '02:00:00:00:00:01', smac: '02:00:00:00:00:02' }]));
+  t.throws(() => encodeNexthopGroup([{ ifindex: 1, dmac: '02:00:00:00:00', smac: '02:00:00:00:00:02' }]));
+});
+
+const hop = (ifindex: number, last: number) => ({ ifindex, dmac: `02:00:00:00:aa:${last.toString(16).padStart(2, '0')}`, smac: '02:00:00:00:00:10' });
+
+test('next-hop writer (in memory): a released group is written again only from the next sync on, oldest released first', (t) => {
+  const maps = new MemoryBpfMaps({ nexthopGroups: 4 });
+  syncPodCidrs(maps, new Map(['10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24', '10.244.4.0/24', '10.244.5.0/24'].map((c) => [c, POD_F_REMOTE])));
+  const idx = () => ['10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24', '10.244.4.0/24', '10.244.5.0/24'].map((c) => maps.nexthopIndex(c));
+  t.deepEqual(maps.syncNexthops([{ cidr: '10.244.1.0/24', nexthops: [hop(1, 1)] }]), { added: ['10.244.1.0/24'], updated: [], removed: [] });
+  t.deepEqual(idx(), [1, 0, 0, 0, 0]);
+  // 1 changes (group 0 released, not free yet); 2, 3 and 4 want three more groups: only two are free.
+  const r = maps.syncNexthops([{ cidr: '10.244.1.0/24', nexthops: [hop(1, 2)] }, { cidr: '10.244.2.0/24', nexthops: [hop(1, 3)] },
+    { cidr: '10.244.3.0/24', nexthops: [hop(1, 4)] }, { cidr: '10.244.4.0/24', nexthops: [hop(1, 5)] }]);
+  t.deepEqual(r, { added: ['10.244.2.0/24', '10.244.3.0/24'], updated: ['10.244.1.0/24'], removed: [], skipped: ['10.244.4.0/24'] });
+  t.deepEqual(idx(), [2, 3, 4, 0, 0], 'group 0 (nh 1) is not reused in the pass that released it');
+  t.deepEqual(maps.nexthopGroup(0), [hop(1, 1)], 'and not rewritten');
+  t.deepEqual(maps.nexthopUsage(), { live: 3, released: 1, free: 0 });
+  t.is(maps.clearNexthops(['10.244.2.0/24']), 1);
+  const again = maps.syncNexthops([{ cidr: '10.244.1.0/24', nexthops: [hop(1, 2)] }, { cidr: '10.244.3.0/24', nexthops: [hop(1, 4)] },
+    { cidr: '10.244.4.0/24', nexthops: [hop(1, 5)] }, { cidr: '10.244.5.0/24', nexthops: [hop(1, 6)] }]);
+  t.deepEqual(again, { added: ['10.244.4.0/24', '10.244.5.0/24'], updated: [], removed: [] });
+  t.deepEqual(idx(), [2, 0, 4, 1, 3], 'released before this sync: free now, oldest first (group 0, then group 2)');
+  t.deepEqual(maps.groupWrites, [0, 1, 2, 3, 0, 2], 'every write went to a group no pod entry named');
+  // All four in use: a CIDR that changes now has no group to go to, and is left to the FIB path (never rewritten in place).
+  t.deepEqual(maps.syncNexthops([{ cidr: '10.244.1.0/24', nexthops: [hop(1, 9)] }, { cidr: '10.244.3.0/24', nexthops: [hop(1, 4)] },
+    { cidr: '10.244.4.0/24', nexthops: [hop(1, 5)] }, { cidr: '10.244.5.0/24', nexthops: [hop(1, 6)] }]),
+  { added: [], updated: [], removed: ['10.244.1.0/24'], skipped: ['10.244.1.0/24'] });
+  t.is(maps.clearNexthops(), 3);
+  // Sharing: the same next hops (in any order, MACs in any case) are one group.
+  maps.syncNexthops([{ cidr: '10.244.1.0/24', nexthops: [hop(2, 7), hop(1, 7)] }, { cidr: '10.244.2.0/24', nexthops: [hop(1, 7), { ...hop(2, 7), dmac: '02:00:00:00:AA:07' }] }]);
+  t.is(maps.nexthopIndex('10.244.1.0/24'), maps.nexthopIndex('10.244.2.0/24'));
+  t.deepEqual(maps.listNexthops(), ['10.244.1.0/24', '10.244.2.0/24'].map((cidr) => ({ cidr, nexthops: [hop(1, 7), hop(2, 7)] })));
+});
+
+test('next-hop writer (in memory): only REMOTE pod CIDRs, 1..4 valid next hops; drift is repaired; reopening rebuilds the state', (t) => {
+  const maps = new MemoryBpfMaps();
+  syncPodCidrs(maps, new Map([['10.244.1.0/24', POD_F_LOCAL], ['10.244.2.0/24', POD_F_REMOTE], ['10.244.3.0/24', POD_F_REMOTE], ['fd00:244:2::/64', POD_F_REMOTE]]));
+  const r = maps.syncNexthops([
+    { cidr: '10.244.1.0/24', nexthops: [hop(1, 1)] }, // LOCAL
+    { cidr: '10.244.9.0/24', nexthops: [hop(1, 1)] }, // not a pod CIDR
+    { cidr: 'bogus', nexthops: [hop(1, 1)] },
+    { cidr: '10.244.2.0/24', nexthops: [] },
+    { cidr: '10.244.3.0/24', nexthops: [hop(1, 1), hop(1, 2), hop(1, 3), hop(1, 4), hop(1, 5)] },
+    { cidr: 'fd00:244:2::1/64', nexthops: [{ ...hop(1, 1), smac: 'zz' }] },
+  ]);
+  t.deepEqual(r, { added: [], updated: [], removed: [], skipped: ['10.244.1.0/24', '10.244.2.0/24', '10.244.3.0/24', '10.244.9.0/24', 'bogus', 'fd00:244:2::/64'] });
+  t.deepEqual(maps.groupWrites, []);
+  // A later entry for the same CIDR wins.
+  t.deepEqual(maps.syncNexthops([{ cidr: '10.244.2.0/24', nexthops: [] }, { cidr: '10.244.2.7/24', nexthops: [hop(1, 1)] }]).added, ['10.244.2.0/24']);
+  // Drift: a LOCAL entry naming a group, a REMOTE one naming an index out of the table.
+  maps.setRawPodInfo('10.244.1.0/24', { flags: POD_F_LOCAL, nh: 1 });
+  maps.setRawPodInfo('10.244.3.0/24', { flags: POD_F_REMOTE, nh: 99_999 });
+  maps.reopen();
+  t.deepEqual(maps.nexthopUsage(), { live: 1, released: 0, free: NH_GROUPS - 1 }, 'index 0, named twice, is live');
+  t.deepEqual(maps.syncNexthops([{ cidr: '10.244.2.0/24', nexthops: [hop(1, 1)] }]), { added: [], updated: [], removed: ['10.244.1.0/24', '10.244.3.0/24'] });
+  t.is(maps.nexthopIndex('10.244.2.0/24'), 1, 'unchanged, still in group 0');
+  t.deepEqual(maps.nexthopUsage(), { live: 1, released: 0, free: NH_GROUPS - 1 }, 'group 0 still named by 10.244.2.0/24');
+  t.is(maps.clearNexthops(), 1);
+  t.deepEqual(maps.listNexthops(), []);
+  t.is(maps.summaries().find((s) => s.name === 'rr_nh_v1')?.entries, NH_GROUPS);
 });

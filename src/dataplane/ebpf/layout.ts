@@ -12,6 +12,7 @@ export const MAP_NAMES = {
   config: 'rr_config_v2',
   endpoint4: 'rr_endpoint4_v1',
   endpoint6: 'rr_endpoint6_v1',
+  nh: 'rr_nh_v1',
 } as const;
 export type MapRole = keyof typeof MAP_NAMES;
 
@@ -28,6 +29,7 @@ export const MAP_LAYOUT: Record<MapRole, { keySize: number; valueSize: number }>
   config: { keySize: 4, valueSize: 120 },
   endpoint4: { keySize: 4, valueSize: 20 },
   endpoint6: { keySize: 16, valueSize: 20 },
+  nh: { keySize: 4, valueSize: 72 },
 };
 
 /** Per-CPU maps: a lookup returns one 8-byte-aligned slot per possible CPU. */
@@ -35,6 +37,9 @@ export const PER_CPU_ROLES: ReadonlySet<MapRole> = new Set(['stats', 'ifslots'])
 
 /** rr_ifslots_v1: slot ifindex % IFSLOTS (RR_IFSLOTS). */
 export const IFSLOTS = 4096;
+/** rr_nh_v1: next-hop groups (RR_NH_GROUPS), and next hops per group (RR_NH_MAX). */
+export const NH_GROUPS = 4096;
+export const NH_MAX = 4;
 /** rr_config_v2: at most this many pod CIDR prefix lengths per family are published (RR_POD_LENS_MAX). */
 export const POD_LENS_MAX = 16;
 
@@ -153,6 +158,20 @@ export function encodeFlags(flags: number): Buffer {
 
 export function decodeFlags(value: Buffer): number {
   return readU32(value);
+}
+
+/** struct rr_pod_info: u32 flags (POD_F_*), u32 nh (0: no cached next hops, else 1 + a group index in rr_nh_v1). */
+export interface PodInfo {
+  readonly flags: number;
+  readonly nh: number;
+}
+
+export function encodePodInfo(p: PodInfo): Buffer {
+  return Buffer.concat([u32(p.flags), u32(p.nh)]);
+}
+
+export function decodePodInfo(value: Buffer): PodInfo {
+  return { flags: readU32(value, 0), nh: readU32(value, 4) };
 }
 
 /** The bytes of the netmask of a /len for an address of `bytes` bytes. */
@@ -324,6 +343,46 @@ export function decodeEndpoint(key: Buffer, value: Buffer): Endpoint {
     ip: formatAddress(key), ifindex: readU32(value, 0), flags: readU32(value, 4),
     podMac: formatMac(value.subarray(8, 14)), hostMac: formatMac(value.subarray(14, 20)),
   };
+}
+
+/** One cached next hop of a remote pod CIDR (struct rr_nh): the egress device and the MACs to write. */
+export interface Nexthop {
+  readonly ifindex: number;
+  /** the next hop's MAC (destination written) and the egress device's (source written), aa:bb:cc:dd:ee:ff */
+  readonly dmac: string;
+  readonly smac: string;
+}
+
+export const NH_GROUP_SIZE = 72;
+
+/**
+ * struct rr_nh_group (72 bytes): u32 count, u32 reserved, then NH_MAX x struct rr_nh { u32 ifindex, u8 dmac[6],
+ * u8 smac[6] }; slots past count are zeros. Throws (CidrError) on a bad MAC; 1..NH_MAX next hops.
+ */
+export function encodeNexthopGroup(nexthops: readonly Nexthop[]): Buffer {
+  if (nexthops.length < 1 || nexthops.length > NH_MAX) throw new RangeError(`a next-hop group holds 1..${NH_MAX} next hops, not ${nexthops.length}`);
+  const b = Buffer.alloc(NH_GROUP_SIZE);
+  u32(nexthops.length).copy(b, 0);
+  nexthops.forEach((n, i) => {
+    if (!Number.isInteger(n.ifindex) || n.ifindex <= 0 || n.ifindex > 0xffffffff) throw new RangeError(`bad ifindex ${n.ifindex}`);
+    const at = 8 + i * 16;
+    u32(n.ifindex).copy(b, at);
+    macBytes(n.dmac).copy(b, at + 4);
+    macBytes(n.smac).copy(b, at + 10);
+  });
+  return b;
+}
+
+/** The next hops of a group as the program would use them: null when count is not 1..NH_MAX. */
+export function decodeNexthopGroup(b: Buffer): Nexthop[] | null {
+  const count = readU32(b, 0);
+  if (count < 1 || count > NH_MAX) return null;
+  const out: Nexthop[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = 8 + i * 16;
+    out.push({ ifindex: readU32(b, at), dmac: formatMac(b.subarray(at + 4, at + 10)), smac: formatMac(b.subarray(at + 10, at + 16)) });
+  }
+  return out;
 }
 
 /** Sum of the per-CPU struct rr_stat slots of one reason (each slot 16 bytes: packets, bytes). */

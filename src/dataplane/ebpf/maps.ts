@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import bpf from 'bpf';
 import type { MapRef } from 'bpf';
 import {
-  CONFIG_SIZE, IFACE_F_POD, IFSLOTS, MAP_LAYOUT, MAP_NAMES, PER_CPU_ROLES, type Cidr, type DatapathConfig, type Endpoint, type MapRole,
-  addressBytes, decodeConfig, decodeEndpoint, decodeFlags, decodeIfSlot, decodePodKey, encodeConfig, encodeEndpoint, encodeFlags,
-  encodeIfSlot, encodePodKey, formatCidr, parseCidr, parseCpuList, readU32, summarize, sumPerCpuStat, u32, widenSummary,
-  commonPrefix,
+  CONFIG_SIZE, IFACE_F_POD, IFSLOTS, MAP_LAYOUT, MAP_NAMES, NH_GROUPS, PER_CPU_ROLES, type Cidr, type DatapathConfig, type Endpoint,
+  type MapRole, type Nexthop, type PodInfo, addressBytes, decodeConfig, decodeEndpoint, decodeFlags, decodeIfSlot, decodeNexthopGroup,
+  decodePodInfo, decodePodKey, encodeConfig, encodeEndpoint, encodeFlags, encodeIfSlot, encodePodInfo, encodePodKey, formatCidr, parseCidr,
+  parseCpuList, readU32, summarize, sumPerCpuStat, u32, widenSummary, commonPrefix,
 } from './layout.js';
-import type { BpfMapPort, IfaceEntry, MapSummary, PodCidrEntry, ReasonCount } from './port.js';
+import { NexthopGroups, type NexthopStore } from './nexthop-groups.js';
+import type {
+  BpfMapPort, CachedNexthops, IfaceEntry, MapSummary, NexthopCacheEntry, NexthopSyncResult, PodCidrEntry, ReasonCount,
+} from './port.js';
 import { REASONS } from './reasons.generated.js';
 
 export const DEFAULT_PIN_DIR = '/sys/fs/bpf/rackroute';
@@ -44,15 +47,55 @@ export class PinnedBpfMaps implements BpfMapPort {
   private readonly refs = new Map<MapRole, MapRef>();
   private readonly raw = new Map<MapRole, InstanceType<typeof bpf.RawMap>>();
   readonly cpus: number;
+  /** The next-hop cache's allocation state (nexthop-groups.ts), rebuilt from the maps here. */
+  private readonly nexthops: NexthopGroups;
 
-  /** Opens every map pinned under pinDir; throws DatapathMapError when one is missing or has another layout. */
+  /**
+   * Opens every map pinned under pinDir; throws DatapathMapError when one is missing or has another layout. One
+   * instance per pin directory writes (the agent's): the next-hop groups' allocation state lives in it.
+   */
   constructor(readonly pinDir: string = DEFAULT_PIN_DIR) {
     this.cpus = possibleCpus();
     try {
       for (const role of Object.keys(MAP_NAMES) as MapRole[]) this.open(role);
+      this.nexthops = new NexthopGroups(this.nexthopStore(), NH_GROUPS);
     } catch (err) {
       this.close();
       throw err;
+    }
+  }
+
+  /** The pod maps and rr_nh_v1 as the next-hop writer sees them (pod entries by canonical CIDR). */
+  private nexthopStore(): NexthopStore {
+    const pod = (cidr: string) => {
+      const { c, map } = this.podMap(cidr);
+      return { key: encodePodKey(c), map };
+    };
+    return {
+      pods: () => this.podEntries(),
+      getPod: (cidr) => {
+        const { key, map } = pod(cidr);
+        const v = map.get(key);
+        return v ? decodePodInfo(v) : undefined;
+      },
+      setPod: (cidr, info: PodInfo) => {
+        const { key, map } = pod(cidr);
+        map.set(key, encodePodInfo(info));
+      },
+      deletePod: (cidr) => {
+        const { key, map } = pod(cidr);
+        return map.delete(key);
+      },
+      readGroup: (index) => this.map('nh').get(u32(index)),
+      writeGroup: (index, group) => {
+        this.map('nh').set(u32(index), group);
+      },
+    };
+  }
+
+  private *podEntries(): Generator<[string, PodInfo]> {
+    for (const role of ['pod4', 'pod6'] as const) {
+      for (const [k, v] of this.map(role).entries()) yield [formatCidr(decodePodKey(k)), decodePodInfo(v)];
     }
   }
 
@@ -89,18 +132,18 @@ export class PinnedBpfMaps implements BpfMapPort {
 
   /**
    * The entry first, then the summary widened to include it (lib/maps.h: the program may find an entry whose
-   * length is not published yet, never a published length without its entry).
+   * length is not published yet, never a published length without its entry). An existing entry keeps its next
+   * hops (nh) while it stays REMOTE.
    */
   upsertPodCidr(cidr: string, flags: number): void {
-    const { c, map } = this.podMap(cidr);
-    map.set(encodePodKey(c), encodeFlags(flags));
+    const c = parseCidr(cidr);
+    this.nexthops.upsertPod(formatCidr(c), flags);
     this.updateConfig((cfg) => (c.family === 4 ? { ...cfg, pod4: widenSummary(cfg.pod4, c) } : { ...cfg, pod6: widenSummary(cfg.pod6, c) }));
   }
 
   /** The entry only: the summary stays wider than needed until refreshPodSummary (syncPodCidrs calls it). */
   deletePodCidr(cidr: string): boolean {
-    const { c, map } = this.podMap(cidr);
-    return map.delete(encodePodKey(c));
+    return this.nexthops.deletePod(formatCidr(parseCidr(cidr)));
   }
 
   listPodCidrs(): PodCidrEntry[] {
@@ -109,6 +152,36 @@ export class PinnedBpfMaps implements BpfMapPort {
       for (const [k, v] of this.map(role).entries()) out.push({ cidr: formatCidr(decodePodKey(k)), flags: decodeFlags(v) });
     }
     return out;
+  }
+
+  syncNexthops(entries: readonly NexthopCacheEntry[]): NexthopSyncResult {
+    return this.nexthops.sync(entries);
+  }
+
+  clearNexthops(cidrs?: readonly string[]): number {
+    return this.nexthops.clear(cidrs);
+  }
+
+  listNexthops(): CachedNexthops[] {
+    return this.nexthops.list();
+  }
+
+  /** The raw nh of a pod entry (0: none, else 1 + a group index); undefined without the entry. For tests. */
+  nexthopIndex(cidr: string): number | undefined {
+    const { c, map } = this.podMap(cidr);
+    const v = map.get(encodePodKey(c));
+    return v ? decodePodInfo(v).nh : undefined;
+  }
+
+  /** Group `index` of rr_nh_v1 as the program reads it (null: count not 1..NH_MAX). For tests. */
+  nexthopGroup(index: number): Nexthop[] | null {
+    const v = this.map('nh').get(u32(index));
+    return v ? decodeNexthopGroup(v) : null;
+  }
+
+  /** The next-hop groups in use, released (free from the next sync on) and free. */
+  nexthopUsage(): { live: number; released: number; free: number } {
+    return this.nexthops.usage();
   }
 
   refreshPodSummary(): boolean {
