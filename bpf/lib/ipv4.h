@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* IPv4 forwarding on the fast path: checks that send a packet to the stack, FIB lookup, TTL, redirect. */
+/*
+ * IPv4 forwarding on the fast path: checks that send a packet to the stack, the endpoint maps (a local pod), the
+ * next-hop cache (a remote pod CIDR), else the FIB lookup; TTL, redirect.
+ */
 #ifndef RR_IPV4_H
 #define RR_IPV4_H
 
@@ -7,6 +10,7 @@
 #include "csum.h"
 #include "endpoint.h"
 #include "fib.h"
+#include "nexthop.h"
 #include "pods.h"
 
 /* TTL - 1 with the header checksum patched for the 16-bit word holding TTL and protocol. */
@@ -55,9 +59,11 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	const struct rr_endpoint *ep;
 	const struct rr_config *cfg;
 	const struct rr_pod_info *pod;
+	const struct rr_nh *n;
 	struct rr_fwd fwd = {};
 	bool dst_is_pod;
 	struct iphdr *ip;
+	__u32 flags, nh;
 	int ret;
 
 	if (!rr_pull(ctx, ETH_HLEN + sizeof(*ip)))
@@ -100,7 +106,10 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	pod = rr_pod4_match(cfg, ip->saddr, ip->daddr, &dst_is_pod);
 	if (!pod)
 		return rr_pass(reason, RR_PASS_NOT_POD);
-	fwd.dst_local_pod = dst_is_pod && (pod->flags & RR_POD_F_LOCAL);
+	flags = pod->flags;
+	/* Read at once, beside flags: the entry is not read again after the calls below. */
+	nh = dst_is_pod && (flags & RR_POD_F_REMOTE) ? pod->nh : 0;
+	fwd.dst_local_pod = dst_is_pod && (flags & RR_POD_F_LOCAL);
 
 	p.family = AF_INET;
 	p.tos = ip->tos;
@@ -111,6 +120,16 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	fwd.tunneled = rr_ipip_dst4_tunneled(ip->daddr);
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, &p);
 	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), p.l4_protocol, bpf_ntohs(ip->tot_len)); /* may pull: ip reloaded below */
+
+	/* A remote pod CIDR with cached next hops (lib/nexthop.h): no FIB lookup. Not for a tunnelled destination. */
+	n = fwd.tunneled ? NULL : rr_nh_lookup(ctx, nh, &p, fwd.len);
+	if (n) {
+		ip = rr_data(ctx) + ETH_HLEN;
+		if ((void *)(ip + 1) > rr_data_end(ctx))
+			return -RR_DROP_WRITE;
+		rr_ipv4_dec_ttl(ip);
+		return rr_nh_redirect(ctx, n, reason);
+	}
 
 	ret = rr_fib_lookup(ctx, &p, &fwd, cfg->flags, reason);
 	if (ret != RR_REDIRECT)

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* IPv6 forwarding on the fast path: the same steps as IPv4; no header checksum to patch. */
+/* IPv6 forwarding on the fast path: the same steps as IPv4 (endpoint maps, next-hop cache, FIB); no header checksum to patch. */
 #ifndef RR_IPV6_H
 #define RR_IPV6_H
 
 #include "common.h"
 #include "endpoint.h"
 #include "fib.h"
+#include "nexthop.h"
 #include "ipv4.h"
 #include "pods.h"
 
@@ -22,9 +23,11 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	const struct rr_endpoint *ep;
 	const struct rr_config *cfg;
 	const struct rr_pod_info *pod;
+	const struct rr_nh *n;
 	struct rr_fwd fwd = {};
 	struct ipv6hdr *ip6;
 	bool dst_is_pod;
+	__u32 flags, nh;
 	int ret;
 
 	if (!rr_pull(ctx, ETH_HLEN + sizeof(*ip6)))
@@ -68,7 +71,9 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	pod = rr_pod6_match(cfg, &ip6->saddr, &ip6->daddr, &dst_is_pod);
 	if (!pod)
 		return rr_pass(reason, RR_PASS_NOT_POD);
-	fwd.dst_local_pod = dst_is_pod && (pod->flags & RR_POD_F_LOCAL);
+	flags = pod->flags;
+	nh = dst_is_pod && (flags & RR_POD_F_REMOTE) ? pod->nh : 0;
+	fwd.dst_local_pod = dst_is_pod && (flags & RR_POD_F_LOCAL);
 
 	p.family = AF_INET6;
 	/* Traffic class and flow label, as the stack's own lookup uses them. */
@@ -80,6 +85,15 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	fwd.tunneled = rr_ipip_dst6_tunneled(&ip6->daddr);
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, &p);
 	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), p.l4_protocol, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
+
+	n = fwd.tunneled ? NULL : rr_nh_lookup(ctx, nh, &p, fwd.len);
+	if (n) {
+		ip6 = rr_data(ctx) + ETH_HLEN;
+		if ((void *)(ip6 + 1) > rr_data_end(ctx))
+			return -RR_DROP_WRITE;
+		ip6->hop_limit -= 1;
+		return rr_nh_redirect(ctx, n, reason);
+	}
 
 	ret = rr_fib_lookup(ctx, &p, &fwd, cfg->flags, reason);
 	if (ret != RR_REDIRECT)

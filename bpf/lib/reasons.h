@@ -53,6 +53,7 @@ enum rr_reason {
 	RR_FWD_IPIP_ENCAP_KEEP_L2 = 69, // encapsulated; outer FIB lookup failed: the kernel's L2 header (inner route's next hop) kept
 	RR_FWD_IPIP_DECAP = 70, // decapsulated: the inner packet goes on to the next filter and the stack
 	RR_FWD_ENDPOINT_PEER = 71, // local pod found in the endpoint map: MACs from the map, bpf_redirect_peer, no FIB lookup
+	RR_FWD_NEXTHOP = 72, // remote pod CIDR with cached next hops (rr_nh_v1): MACs from the cache, bpf_redirect, no FIB lookup
 
 	/* dropped */
 	RR_DROP_WRITE = 128, // packet rewrite failed after the forwarding decision

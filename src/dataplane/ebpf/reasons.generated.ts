@@ -69,6 +69,8 @@ export enum Reason {
   FWD_IPIP_DECAP = 70,
   /** local pod found in the endpoint map: MACs from the map, bpf_redirect_peer, no FIB lookup */
   FWD_ENDPOINT_PEER = 71,
+  /** remote pod CIDR with cached next hops (rr_nh_v1): MACs from the cache, bpf_redirect, no FIB lookup */
+  FWD_NEXTHOP = 72,
   /** packet rewrite failed after the forwarding decision */
   DROP_WRITE = 128,
   /** redirect helper refused the target */
@@ -130,6 +132,7 @@ export const REASONS: readonly ReasonInfo[] = [
   { id: Reason.FWD_IPIP_ENCAP_KEEP_L2, label: 'fwd_ipip_encap_keep_l2', kind: 'redirect', description: 'encapsulated; outer FIB lookup failed: the kernel\'s L2 header (inner route\'s next hop) kept' },
   { id: Reason.FWD_IPIP_DECAP, label: 'fwd_ipip_decap', kind: 'redirect', description: 'decapsulated: the inner packet goes on to the next filter and the stack' },
   { id: Reason.FWD_ENDPOINT_PEER, label: 'fwd_endpoint_peer', kind: 'redirect', description: 'local pod found in the endpoint map: MACs from the map, bpf_redirect_peer, no FIB lookup' },
+  { id: Reason.FWD_NEXTHOP, label: 'fwd_nexthop', kind: 'redirect', description: 'remote pod CIDR with cached next hops (rr_nh_v1): MACs from the cache, bpf_redirect, no FIB lookup' },
   { id: Reason.DROP_WRITE, label: 'drop_write', kind: 'drop', description: 'packet rewrite failed after the forwarding decision' },
   { id: Reason.DROP_REDIRECT, label: 'drop_redirect', kind: 'drop', description: 'redirect helper refused the target' },
   { id: Reason.DROP_IPIP_TOO_BIG, label: 'drop_ipip_too_big', kind: 'drop', description: 'larger than the underlay MTU once encapsulated (the route to the pod CIDR lacks mtu = underlay - 20)' },
