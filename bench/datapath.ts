@@ -7,7 +7,11 @@
 //     default routing rules, also the batched figure with fib-direct (BPF_FIB_LOOKUP_DIRECT). Then the same
 //     packet on the endpoint path (the pods' host routes put in the endpoint maps the way the agent does:
 //     one hash lookup, no bpf_fib_lookup), repeat=1 and batched. And two pass paths: a packet with neither
-//     address in a pod CIDR, and one from pod A to an address without a route (bpf_fib_lookup says no).
+//     address in a pod CIDR, and one from pod A to an address without a route (bpf_fib_lookup says no). Then pod A
+//     to another node's pod CIDR (10.244.9.0/24 via a ToR on the uplink up0, added to the node for this): on the FIB
+//     path, and with the next-hop cache filled the way the agent fills it (discoverNexthops + syncNexthops: the
+//     route's gateway MAC and device, no bpf_fib_lookup), repeat=1 and batched, and batched with two next hops
+//     (the flow hash picks one).
 //  2. pod-to-pod traffic between two pod namespaces through a node namespace (veths), with rr_ingress
 //     attached at the node side of both veths vs not attached (the kernel's own forwarding), alternating
 //     rounds: off, on with the FIB path only (endpoint maps empty), on with the endpoint maps filled: iperf3
@@ -21,9 +25,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatapathLoader, DEFAULT_BUILD_DIR, onlyDefaultRules } from '../src/dataplane/ebpf/loader.js';
 import { hostExec } from '../src/dataplane/ebpf/exec.js';
-import { CFG_F_FIB_DIRECT, POD_F_LOCAL } from '../src/dataplane/ebpf/layout.js';
+import { CFG_F_FIB_DIRECT, POD_F_LOCAL, POD_F_REMOTE } from '../src/dataplane/ebpf/layout.js';
 import { syncEndpoints, syncPodCidrs } from '../src/dataplane/ebpf/sync.js';
 import { discoverEndpoints } from '../src/dataplane/ebpf/discover.js';
+import { discoverNexthops } from '../src/dataplane/ebpf/nexthops.js';
 import type { Endpoint } from '../src/dataplane/ebpf/layout.js';
 import { Reason } from '../src/dataplane/ebpf/reasons.generated.js';
 import { ensureBpffs, isRoot } from '../test/bpf/helpers/netns.js';
@@ -73,6 +78,23 @@ function measure(topo: TwoPods, rate: ForwardingRate): Traffic {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Another node's pod CIDR, reached through a ToR on an uplink of the node (up0, not attached: test runs only). */
+const REMOTE_CIDR = '10.244.9.0/24';
+const REMOTE_POD = '10.244.9.7';
+const TOR_MAC = '02:00:00:00:aa:01';
+
+function addUplink(topo: TwoPods): { ifname: string; ifindex: number } {
+  topo.node.lines(`
+    ip link add up0 address 02:00:00:00:00:10 type veth peer name up0p
+    ip link set up0 up
+    ip link set up0p up
+    ip addr add 10.0.1.10/24 dev up0
+    ip neigh replace 10.0.1.1 lladdr ${TOR_MAC} dev up0 nud permanent
+    ip route add ${REMOTE_CIDR} via 10.0.1.1
+  `);
+  return { ifname: 'up0', ifindex: topo.node.ifindex('up0') };
+}
+
 async function main(): Promise<void> {
   if (!isRoot()) throw new Error('bench:datapath needs root (BPF, tc, network namespaces)');
   ensureBpffs();
@@ -82,7 +104,8 @@ async function main(): Promise<void> {
   let rate: ForwardingRate | undefined;
   try {
     await loader.load();
-    syncPodCidrs(loader.maps(), new Map([['10.244.1.0/24', POD_F_LOCAL], ['10.244.2.0/24', POD_F_LOCAL]]));
+    const up0 = addUplink(topo);
+    syncPodCidrs(loader.maps(), new Map([['10.244.1.0/24', POD_F_LOCAL], ['10.244.2.0/24', POD_F_LOCAL], [REMOTE_CIDR, POD_F_REMOTE]]));
     await loader.attach('lxca', 'pod');
     await loader.attach('lxcb', 'pod');
     topo.podA.run(['ping', '-q', '-c', '3', '-i', '0.2', topo.b.v4]); // neighbours resolved both ways
@@ -133,6 +156,30 @@ async function main(): Promise<void> {
     }
     setEndpoints(false);
 
+    // Pod A -> a remote pod: the FIB path (bpf_redirect to up0), then the next-hop cache as the agent fills it.
+    const fibRemoteBefore = count(Reason.FWD_REDIRECT);
+    const remoteFib1 = progRun(topo, loader.programPin, pkt(64, REMOTE_POD), ctx, 1, 100_000);
+    const remoteFibBatch = progRun(topo, loader.programPin, pkt(255, REMOTE_POD), ctx, 250, 4000);
+    const fibRemoteCounted = count(Reason.FWD_REDIRECT) - fibRemoteBefore;
+    const found = await discoverNexthops(nodeExec, [REMOTE_CIDR], ['10.244.0.0/16'], [up0]);
+    const cached = loader.maps().syncNexthops(found.entries);
+    if (cached.added.length !== 1) throw new Error(`the next-hop cache did not take ${REMOTE_CIDR}: ${JSON.stringify({ found, cached })}`);
+    const nhBefore = count(Reason.FWD_NEXTHOP);
+    const remoteNh1 = progRun(topo, loader.programPin, pkt(64, REMOTE_POD), ctx, 1, 100_000);
+    const remoteNhBatch = progRun(topo, loader.programPin, pkt(255, REMOTE_POD), ctx, 250, 4000);
+    const nhCounted = count(Reason.FWD_NEXTHOP) - nhBefore;
+    // Two next hops (a second ToR MAC on up0): the flow hash picks one.
+    const nh = found.entries[0].nexthops[0];
+    loader.maps().syncNexthops([{ cidr: REMOTE_CIDR, nexthops: [nh, { ...nh, dmac: '02:00:00:00:aa:02' }] }]);
+    const ecmpBefore = count(Reason.FWD_NEXTHOP);
+    const remoteEcmpBatch = progRun(topo, loader.programPin, pkt(255, REMOTE_POD), ctx, 250, 4000);
+    const ecmpCounted = count(Reason.FWD_NEXTHOP) - ecmpBefore;
+    loader.maps().clearNexthops();
+    const remoteRuns = 100_000 + 250 * 4000;
+    if (fibRemoteCounted !== remoteRuns || nhCounted !== remoteRuns || ecmpCounted !== 250 * 4000 || remoteNh1.retval !== 7 || remoteNhBatch.retval !== 7) {
+      throw new Error(`remote pod packets did not take their paths (FIB ${fibRemoteCounted}, next-hop cache ${nhCounted} of ${remoteRuns})`);
+    }
+
     // 2. Traffic, alternating off / on.
     rate = new ForwardingRate(topo, pkt(64), loader.pinDir);
     server = spawn('nsenter', [`--net=/run/netns/${topo.podB.name}`, '--', 'iperf3', '-s'], { stdio: 'ignore' });
@@ -171,6 +218,11 @@ async function main(): Promise<void> {
         endpointPathRepeat1: { calls: ep1.calls, medianNs: ep1.median_ns, meanNs: ep1.mean_ns, minNs: ep1.min_ns, wallNsPerCall: ep1.wall_ns_per_call },
         endpointPathBatched: { repeat: 250, calls: epBatch.calls, medianNs: epBatch.median_ns, meanNs: epBatch.mean_ns },
         endpointPeerCounted: epCounted,
+        remotePodFibRepeat1: { calls: remoteFib1.calls, medianNs: remoteFib1.median_ns, meanNs: remoteFib1.mean_ns, minNs: remoteFib1.min_ns },
+        remotePodFibBatched: { repeat: 250, calls: remoteFibBatch.calls, medianNs: remoteFibBatch.median_ns, meanNs: remoteFibBatch.mean_ns },
+        remotePodNexthopRepeat1: { calls: remoteNh1.calls, medianNs: remoteNh1.median_ns, meanNs: remoteNh1.mean_ns, minNs: remoteNh1.min_ns },
+        remotePodNexthopBatched: { repeat: 250, calls: remoteNhBatch.calls, medianNs: remoteNhBatch.median_ns, meanNs: remoteNhBatch.mean_ns },
+        remotePodNexthop2Batched: { repeat: 250, calls: remoteEcmpBatch.calls, medianNs: remoteEcmpBatch.median_ns, meanNs: remoteEcmpBatch.mean_ns },
       },
       traffic: {
         rounds: ROUNDS, seconds: SECONDS,
@@ -196,6 +248,11 @@ async function main(): Promise<void> {
     console.log(`  repeat=250 x ${epBatch.calls} calls: median ${epBatch.median_ns} ns/packet (FIB path ${fibBatch.median_ns})   goal < 100 ns: ${epBatch.median_ns < 100 ? 'met on the endpoint path' : 'NOT met'}`);
     console.log(`  non-pod packet (neither address in a pod CIDR: passed after the pod CIDR match): ${notPod.median_ns} ns/packet`);
     console.log(`  pod A to an address without a route (passed after bpf_fib_lookup): ${podNoRoute.median_ns} ns/packet`);
+    console.log(`pod A -> remote pod (${REMOTE_CIDR}, another node's pod CIDR via the ToR on the uplink: bpf_redirect to up0):`);
+    console.log(`  FIB path:           repeat=1 x ${remoteFib1.calls} calls: median ${remoteFib1.median_ns} ns, mean ${f(remoteFib1.mean_ns)} ns; repeat=250 x ${remoteFibBatch.calls} calls: median ${remoteFibBatch.median_ns} ns/packet`);
+    console.log(`  next-hop cache:     repeat=1 x ${remoteNh1.calls} calls: median ${remoteNh1.median_ns} ns, mean ${f(remoteNh1.mean_ns)} ns; repeat=250 x ${remoteNhBatch.calls} calls: median ${remoteNhBatch.median_ns} ns/packet`);
+    console.log(`  next-hop cache with two next hops (flow hash): repeat=250 x ${remoteEcmpBatch.calls} calls: median ${remoteEcmpBatch.median_ns} ns/packet`);
+    console.log(`  remote pod via the next-hop cache (no bpf_fib_lookup): ${remoteNhBatch.median_ns} ns/packet (FIB path ${remoteFibBatch.median_ns})   goal < 100 ns: ${remoteNhBatch.median_ns < 100 ? 'met' : 'NOT met'}`);
     console.log(`pod A -> pod B through the node namespace, median of ${ROUNDS} rounds of ${SECONDS} s, kernel forwarding vs rr_ingress:`);
     console.log(`  iperf3 TCP     ${f(result.traffic.off.tcpGbps, 2)} Gbit/s -> ${f(result.traffic.on.tcpGbps, 2)} Gbit/s   ratio ${f(tcpRatio, 2)}x  (goal >= 1.3x: ${tcpRatio >= 1.3 ? 'met' : 'NOT met'})`);
     console.log(`  iperf3 UDP 64B ${f(result.traffic.off.udpKpps)} kpps -> ${f(result.traffic.on.udpKpps)} kpps received   ratio ${f(ppsRatio, 2)}x  (loss ${f(result.traffic.off.udpLossPct)}% -> ${f(result.traffic.on.udpLossPct)}%)`);
