@@ -57,10 +57,16 @@ export class Agent {
     // Our routes already in the kernel mean a restart: keep them (and say so in the graceful-restart capability)
     // until every peer has sent End-of-RIB, then remove only what is stale.
     let restarting = false;
+    // eBPF fast path: made now so that it hears of every kernel route change (its next-hop cache follows them);
+    // started after the kernel FIB below (it forwards by the FIB).
+    const datapath = new AgentDatapath({ site: this.site, node: this.node, logger: log });
+    this.datapath = datapath;
     if (this.site.fib.install) {
       // IP-in-IP by eBPF where the kernel has no ipip driver (ipip.implementation auto|ebpf)
       const ebpfIpip = ebpfIpipFactory({ uplinks: this.site.datapath.uplinks, log: log.child({ component: 'tunnel' }) });
       this.kernel = await KernelRoutes.open(this.site.fib, log, ebpfIpip);
+      this.kernel.onRoutesChanging((dsts, seq) => datapath.routesChanging(dsts, seq));
+      this.kernel.onWritten((seq) => datapath.routesWritten(seq));
       const adopted = await this.kernel.ownRoutesInKernel();
       restarting = adopted > 0;
       if (restarting) log.info('restarting: kernel routes kept until End-of-RIB', { event: 'restart-adopt', routes: adopted });
@@ -91,9 +97,8 @@ export class Agent {
       // The agent can run beside another BGP daemon: dialling out still works.
       log.error('not listening for BGP', { event: 'listen-failed', error: (e as Error).message });
     }
-    // eBPF fast path: after the kernel FIB (it forwards by the FIB); never throws, errors are retried in datapath.ts.
-    this.datapath = new AgentDatapath({ site: this.site, node: this.node, logger: log });
-    await this.datapath.start();
+    // never throws: errors are retried in datapath.ts
+    await datapath.start();
     this.routes();
     await this.api.listen(this.socketPath);
     log.info('admin API listening', { event: 'api', socket: this.socketPath });

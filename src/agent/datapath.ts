@@ -26,6 +26,7 @@ import {
 import { collectStalePins, pinDirForNamespace, removePins } from '../dataplane/ebpf/pins.js';
 import { discoverEndpoints, discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
 import { syncEndpoints, syncPodCidrs } from '../dataplane/ebpf/sync.js';
+import { affectedBy, discoverNexthops } from '../dataplane/ebpf/nexthops.js';
 import { readDatapathStatus, type DatapathAgentInfo, type DatapathApiStatus } from '../dataplane/ebpf/status.js';
 
 export type DatapathStage = 'cleanup' | 'load' | 'maps' | 'discover' | 'attach' | 'detach';
@@ -72,6 +73,18 @@ export class AgentDatapath {
   private stopped = false;
   private backoffMs = 1000;
   private unprobedWarned = '[]';
+  /** ip rule holds the defaults alone (checked each pass): the FIB answers from the main table. */
+  private rulesDefault = false;
+  /** Remote pod CIDRs in the next-hop cache now. */
+  private nexthopsCached: string[] = [];
+  /**
+   * Remote pod CIDRs whose routes the agent is changing: not cached again until a reconciler pass has written
+   * change number (the value), so the cache never copies a route the kernel is about to replace.
+   */
+  private readonly heldDown = new Map<string, number>();
+  private lastSkipped = '';
+  /** started and enabled: passes run (until stop) */
+  private passing = false;
 
   constructor(private readonly opts: AgentDatapathOptions) {
     this.site = opts.site;
@@ -99,13 +112,14 @@ export class AgentDatapath {
       return;
     }
     this.log.info('eBPF fast path starting', { event: 'datapath-start', pinDir: this.pinDir });
+    this.passing = true;
     await this.requestPass();
     if (this.opts.watchLinks ?? true) this.watchLinks();
   }
 
   /** A reload: new pod CIDRs (of this node or others) reach the maps at once. datapath.ebpf itself needs a restart. */
   update(site: SiteConfig, node: NodeConfig): void {
-    this.site = { ...site, datapath: this.site.datapath };
+    this.site = { ...site, datapath: { ...this.site.datapath, nexthopCache: site.datapath.nexthopCache } };
     this.node = node;
     if (this.state !== 'disabled') void this.requestPass();
   }
@@ -140,7 +154,7 @@ export class AgentDatapath {
 
   /** GET /v1/datapath. */
   async status(): Promise<DatapathApiStatus> {
-    const empty = { pinDir: this.pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, summary: null, counters: [] };
+    const empty = { pinDir: this.pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, summary: null, nexthops: [], counters: [] };
     const kernel = await readDatapathStatus({ pinDir: this.pinDir, exec: this.exec }).catch((e: unknown) => {
       this.log.debug('datapath status unreadable', { error: (e as Error).message });
       return empty;
@@ -223,12 +237,24 @@ export class AgentDatapath {
     return this.running;
   }
 
-  /** Link added / removed / up: look again shortly (the pod's route follows its veth by a few milliseconds). */
+  /**
+   * Link added / removed / up: look again shortly (the pod's route follows its veth by a few milliseconds). And
+   * neighbour changes on the uplinks (a gateway's MAC or state is in the next-hop cache); the pods' own neighbour
+   * churn is ignored.
+   */
   private watchLinks(): void {
-    const argv = [...(this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--'] : []), 'ip', '-o', 'monitor', 'link'];
+    const argv = [...(this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--'] : []), 'ip', '-o', 'monitor', 'link', 'neigh'];
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     child.on('error', (e) => this.log.warn('no link events (periodic passes only)', { event: 'datapath-monitor', error: e.message }));
-    child.stdout?.on('data', () => {
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      const relevant = lines.some((line) => {
+        const neigh = /^(?:Deleted |Miss )?\S+ dev (\S+) /.exec(line);
+        return !neigh || this.uplinks.some((u) => u.ifname === neigh[1]);
+      });
+      if (!relevant) return;
       this.eventTimer ??= setTimeout(() => {
         this.eventTimer = undefined;
         void this.requestPass();
@@ -261,6 +287,7 @@ export class AgentDatapath {
     }
     ok = (await this.attachAll(uplinks, pods)) && ok;
     ok = (await this.guardAsync('maps', () => this.syncEndpoints())) && ok;
+    ok = (await this.guardAsync('maps', () => this.syncNexthops(uplinks))) && ok;
     return this.finish(ok);
   }
 
@@ -304,11 +331,79 @@ export class AgentDatapath {
     if (r.added.length || r.updated.length || r.removed.length) this.log.info('pod CIDR maps updated', { event: 'datapath-pods', ...r });
     this.warnUnprobedLengths(desired.keys());
     // fib-direct only while `ip rule` holds the defaults alone (checked every pass).
-    const flags = CFG_F_REDIRECT_NEIGH | ((await onlyDefaultRules(this.exec)) ? CFG_F_FIB_DIRECT : 0);
+    this.rulesDefault = await onlyDefaultRules(this.exec);
+    const flags = CFG_F_REDIRECT_NEIGH | (this.rulesDefault ? CFG_F_FIB_DIRECT : 0);
     if (maps.getConfigFlags() !== flags) {
       maps.setConfigFlags(flags);
       this.log.info('datapath switches set', { event: 'datapath-config', redirectNeigh: true, fibDirect: (flags & CFG_F_FIB_DIRECT) !== 0 });
     }
+  }
+
+  /** The other nodes' pod CIDRs and the cluster CIDRs: what the next-hop cache may hold. */
+  private remoteCidrs(): string[] {
+    const own = new Set(this.node.podCIDRs);
+    const out = new Set<string>();
+    for (const n of this.site.nodes) if (n.name !== this.node.name) for (const c of n.podCIDRs) if (!own.has(c)) out.add(c);
+    return [...out];
+  }
+
+  /**
+   * The next-hop cache (lib/nexthop.h): the remote pod CIDRs whose kernel route the program can follow without
+   * bpf_fib_lookup (nexthops.ts says which), minus those whose route the agent is changing right now. Only while the
+   * policy rules are the defaults (the main table decides) and datapath.nexthopCache is on; else emptied.
+   */
+  private async syncNexthops(uplinks: readonly Device[]): Promise<void> {
+    const maps = this.loader.maps();
+    if (!this.site.datapath.nexthopCache || !this.rulesDefault) {
+      if (this.nexthopsCached.length || maps.listNexthops().length) {
+        maps.clearNexthops();
+        this.log.info('next-hop cache emptied', { event: 'datapath-nexthops',
+          why: this.site.datapath.nexthopCache ? 'policy routing rules present' : 'datapath.nexthopCache is false' });
+      }
+      this.nexthopsCached = [];
+      return;
+    }
+    const found = await discoverNexthops(this.exec, this.remoteCidrs(), this.site.clusterCIDRs, uplinks);
+    // held-down CIDRs are left out at the moment of writing: a route change may have begun during discovery
+    const entries = found.entries.filter((e) => !this.heldDown.has(e.cidr));
+    const r = maps.syncNexthops(entries);
+    this.nexthopsCached = entries.map((e) => e.cidr);
+    if (r.added.length || r.updated.length || r.removed.length) this.log.info('next-hop cache updated', { event: 'datapath-nexthops', ...r });
+    const skipped = JSON.stringify(found.skipped);
+    if (skipped !== this.lastSkipped) {
+      this.lastSkipped = skipped;
+      if (found.skipped.length) this.log.info('pod CIDRs left to bpf_fib_lookup', { event: 'datapath-nexthops-skipped', skipped: found.skipped });
+    }
+  }
+
+  /**
+   * The agent is about to change the kernel routes to `dsts` (KernelRoutes.onRoutesChanging): the cached next hops
+   * of every remote pod CIDR inside or around them go now, before the kernel changes (their traffic takes
+   * bpf_fib_lookup meanwhile), and stay out until a reconciler pass has written change `seq`.
+   */
+  routesChanging(dsts: readonly string[], seq: number): void {
+    const hit = affectedBy(this.remoteCidrs(), dsts);
+    if (!hit.length) return;
+    for (const c of hit) this.heldDown.set(c, Math.max(seq, this.heldDown.get(c) ?? 0));
+    const cached = hit.filter((c) => this.nexthopsCached.includes(c));
+    if (!cached.length || !this.loaded) return;
+    this.guard('maps', () => {
+      this.loader.maps().clearNexthops(cached);
+      this.nexthopsCached = this.nexthopsCached.filter((c) => !cached.includes(c));
+      this.log.debug('next hops uncached for a route change', { event: 'datapath-nexthops-drop', cidrs: cached });
+    });
+  }
+
+  /** A reconciler pass has written every route change up to `seq`: what was held for them may be cached again. */
+  routesWritten(seq: number): void {
+    let released = false;
+    for (const [c, s] of this.heldDown) {
+      if (s <= seq) {
+        this.heldDown.delete(c);
+        released = true;
+      }
+    }
+    if (released && this.passing) void this.requestPass();
   }
 
   /**

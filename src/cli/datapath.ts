@@ -20,6 +20,11 @@ export function formatDatapath(s: DatapathStatus, all: boolean): string {
         s.attachments.map((a) => [a.interface ?? '?', a.ifindex, a.role, a.programId ?? '-', a.state]))
       : 'no attachments',
     '',
+    s.nexthops.length
+      ? formatTable(['Next-hop cache', 'Via', 'Gateway MAC'],
+        s.nexthops.flatMap((e) => e.nexthops.map((n, i) => [i === 0 ? e.cidr : '', n.interface ?? `ifindex ${n.ifindex}`, n.dmac])))
+      : 'next-hop cache empty (remote pod traffic asks bpf_fib_lookup)',
+    '',
     formatTable(['Map', 'Type', 'Entries', 'Max', 'Key', 'Value'],
       s.maps.map((m) => [m.name, m.type, m.entries, m.maxEntries, m.keySize, m.valueSize])),
     '',

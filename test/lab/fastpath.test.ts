@@ -197,6 +197,12 @@ test.serial('pods across racks: ping (IPv4, IPv6) and TCP are carried by the fas
   t.true(redirects(a3) - redirects(n3) > 1000, 'node3 redirected the transfer');
   const peer3 = (s: DatapathStatus) => s.counters.find((c) => c.label === 'fwd_endpoint_peer')?.packets ?? 0;
   t.true(peer3(a3) - peer3(n3) > 1000, 'node3 delivered into the pod with redirect_peer, from its endpoint map (no FIB lookup)');
+  // ... and leaves node1 from its next-hop cache: node3's pod CIDR via leaf1, with the leaf's MAC (no FIB lookup).
+  const nh1 = (s: DatapathStatus) => s.counters.find((c) => c.label === 'fwd_nexthop')?.packets ?? 0;
+  t.true(nh1(a1) - nh1(n1) > 1000, 'node1 sent the transfer from its next-hop cache');
+  const cached = a1.nexthops.find((e) => e.cidr === '10.244.3.0/24');
+  t.truthy(cached, `node1's next-hop cache: ${JSON.stringify(a1.nexthops)}`);
+  t.true(cached?.nexthops.every((n) => n.interface === 'eth1' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(n.dmac)), JSON.stringify(cached));
   for (const n of NODES) t.is(drops(await datapath(n)), 0, `${n}: no drops`);
 });
 

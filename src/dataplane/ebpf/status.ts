@@ -37,7 +37,14 @@ export interface DatapathStatus {
   readonly fibDirect: boolean;
   /** What rr_ingress reads before its lookups (rr_config_v2); null when nothing is loaded. */
   readonly summary: LookupSummary | null;
+  /** The next-hop cache (rr_nh_v1): remote pod CIDRs whose traffic skips bpf_fib_lookup, with their next hops. */
+  readonly nexthops: NexthopStatus[];
   readonly counters: ReasonCount[];
+}
+
+export interface NexthopStatus {
+  readonly cidr: string;
+  readonly nexthops: readonly { readonly ifindex: number; readonly interface: string | null; readonly dmac: string; readonly smac: string }[];
 }
 
 export interface FamilySummary {
@@ -80,7 +87,7 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
   const exec = opts.exec ?? hostExec();
   const progPin = join(pinDir, 'progs', PROGRAM_INGRESS);
   if (!existsSync(progPin)) {
-    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, summary: null, counters: [] };
+    return { pinDir, loaded: false, program: null, attachments: [], maps: [], podCidrs: [], redirectNeigh: false, fibDirect: false, summary: null, nexthops: [], counters: [] };
   }
   const prog = JSON.parse(await exec.run(['bpftool', '-j', 'prog', 'show', 'pinned', progPin])) as BpftoolProg;
   const loadedAt = typeof prog.loaded_at === 'number' ? new Date(prog.loaded_at * 1000).toISOString() : prog.loaded_at;
@@ -114,6 +121,7 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
       redirectNeigh: (maps.getConfigFlags() & CFG_F_REDIRECT_NEIGH) !== 0,
       fibDirect: (maps.getConfigFlags() & CFG_F_FIB_DIRECT) !== 0,
       summary: lookupSummary(maps.readConfig(), podCidrs),
+      nexthops: maps.listNexthops().map((e) => ({ cidr: e.cidr, nexthops: e.nexthops.map((n) => ({ ...n, interface: nameOf(n.ifindex) })) })),
       counters: maps.readCounters(),
     };
   } finally {
