@@ -17,7 +17,8 @@
 //     rounds: off, on with the FIB path only (endpoint maps empty), on with the endpoint maps filled: iperf3
 //     TCP throughput and UDP small-packet rate; and the node's forwarding rate (bench/lib/fwd-rate.ts): 60-byte
 //     frames from a generator in the kernel (XDP live frames) to a counting sink, so that the node's forwarding is
-//     what limits the rate, not the end hosts' sockets. Ratios printed; goals from issue 6.
+//     what limits the rate, not the end hosts' sockets. The same rate to another node's pod CIDR (routed via pod B as
+//     its gateway): in the kernel, on the FIB path and from the next-hop cache. Ratios printed; goals from issue 6.
 // Needs root. Everything it creates is named rrbpf-* and removed at the end, also on failure.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Another node's pod CIDR, reached through a ToR on an uplink of the node (up0, not attached: test runs only). */
 const REMOTE_CIDR = '10.244.9.0/24';
 const REMOTE_POD = '10.244.9.7';
+/**
+ * The forwarding rate to another node's pod CIDR: 10.244.20.0/24 via pod B's address on lxcb (pod B plays the ToR,
+ * its sink counts what arrives), in the kernel, by bpf_fib_lookup, and from the next-hop cache.
+ */
+const GW_CIDR = '10.244.20.0/24';
+const GW_POD = '10.244.20.5';
 const TOR_MAC = '02:00:00:00:aa:01';
 
 function addUplink(topo: TwoPods): { ifname: string; ifindex: number } {
@@ -102,10 +109,12 @@ async function main(): Promise<void> {
   const loader = new DatapathLoader({ pinDir: `/sys/fs/bpf/${topo.node.name}`, exec: hostExec(topo.node.name) });
   let server: ChildProcess | undefined;
   let rate: ForwardingRate | undefined;
+  let rateRemote: ForwardingRate | undefined;
   try {
     await loader.load();
     const up0 = addUplink(topo);
-    syncPodCidrs(loader.maps(), new Map([['10.244.1.0/24', POD_F_LOCAL], ['10.244.2.0/24', POD_F_LOCAL], [REMOTE_CIDR, POD_F_REMOTE]]));
+    syncPodCidrs(loader.maps(), new Map([['10.244.1.0/24', POD_F_LOCAL], ['10.244.2.0/24', POD_F_LOCAL], [REMOTE_CIDR, POD_F_REMOTE],
+      [GW_CIDR, POD_F_REMOTE]]));
     await loader.attach('lxca', 'pod');
     await loader.attach('lxcb', 'pod');
     topo.podA.run(['ping', '-q', '-c', '3', '-i', '0.2', topo.b.v4]); // neighbours resolved both ways
@@ -182,6 +191,14 @@ async function main(): Promise<void> {
 
     // 2. Traffic, alternating off / on.
     rate = new ForwardingRate(topo, pkt(64), loader.pinDir);
+    topo.node.run(['ip', 'route', 'add', GW_CIDR, 'via', topo.b.v4, 'dev', 'lxcb']);
+    const lxcbDev = devs.find((d) => d.ifname === 'lxcb')!;
+    const gwCache = await discoverNexthops(nodeExec, [GW_CIDR], ['10.244.0.0/16'], [lxcbDev]);
+    if (gwCache.entries.length !== 1) throw new Error(`the gateway route was not cacheable: ${JSON.stringify(gwCache.skipped)}`);
+    rateRemote = new ForwardingRate(topo, pkt(64, GW_POD), loader.pinDir);
+    const offR: number[] = [], fibR: number[] = [], nhR: number[] = [];
+    const redirectCount = () => count(Reason.FWD_REDIRECT);
+    const nhCount = () => count(Reason.FWD_NEXTHOP);
     server = spawn('nsenter', [`--net=/run/netns/${topo.podB.name}`, '--', 'iperf3', '-s'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
     const off: Traffic[] = [], on: Traffic[] = [], onEp: Traffic[] = [];
@@ -190,9 +207,19 @@ async function main(): Promise<void> {
       await loader.detach('lxca');
       await loader.detach('lxcb');
       off.push(measure(topo, rate));
+      offR.push(rateRemote.measure(SECONDS).kpps);
       await loader.attach('lxca', 'pod');
       await loader.attach('lxcb', 'pod');
       setEndpoints(false);
+      loader.maps().clearNexthops();
+      let r0 = redirectCount();
+      fibR.push(rateRemote.measure(SECONDS).kpps);
+      if (redirectCount() - r0 < 1000) throw new Error('remote rate: the FIB path did not count the frames');
+      loader.maps().syncNexthops(gwCache.entries);
+      r0 = nhCount();
+      nhR.push(rateRemote.measure(SECONDS).kpps);
+      if (nhCount() - r0 < 1000) throw new Error('remote rate: the next-hop cache did not count the frames');
+      loader.maps().clearNexthops();
       let before = peerCount();
       on.push(measure(topo, rate));
       if (peerCount() - before < 1000) throw new Error('fast path attached but redirect_peer did not count the traffic');
@@ -201,7 +228,8 @@ async function main(): Promise<void> {
       onEp.push(measure(topo, rate));
       if (epCount() - before < 1000) throw new Error('endpoint maps filled but the endpoint path did not count the traffic');
       setEndpoints(false);
-      console.error(`round ${round + 1}/${ROUNDS}: off ${JSON.stringify(off[round])} on(FIB) ${JSON.stringify(on[round])} on(endpoint) ${JSON.stringify(onEp[round])}`);
+      console.error(`round ${round + 1}/${ROUNDS}: off ${JSON.stringify(off[round])} on(FIB) ${JSON.stringify(on[round])} on(endpoint) ${JSON.stringify(onEp[round])}`
+        + ` remote rate kpps: kernel ${offR[round]!.toFixed(1)} FIB ${fibR[round]!.toFixed(1)} next-hop cache ${nhR[round]!.toFixed(1)}`);
     }
     const m = (xs: Traffic[], k: keyof Traffic) => median(xs.map((x) => x[k]));
     const result = {
@@ -261,12 +289,19 @@ async function main(): Promise<void> {
     console.log(`  iperf3 TCP     ${f(result.traffic.off.tcpGbps, 2)} Gbit/s -> ${f(result.traffic.onEndpoint.tcpGbps, 2)} Gbit/s   ratio ${f(tcpRatioEp, 2)}x  (goal >= 1.3x: ${tcpRatioEp >= 1.3 ? 'met' : 'NOT met'})`);
     console.log(`  iperf3 UDP 64B ${f(result.traffic.off.udpKpps)} kpps -> ${f(result.traffic.onEndpoint.udpKpps)} kpps received   ratio ${f(ppsRatioEp, 2)}x  (loss ${f(result.traffic.off.udpLossPct)}% -> ${f(result.traffic.onEndpoint.udpLossPct)}%)`);
     console.log(`  forwarding rate, 60-byte frames (generator and sink in the kernel): ${f(result.traffic.off.fwdKpps)} kpps -> ${f(result.traffic.onEndpoint.fwdKpps)} kpps   ratio ${f(fwdRatioEp, 2)}x  (goal >= 1.3x: ${fwdRatioEp >= 1.3 ? 'met' : 'NOT met'})`);
-    console.log(JSON.stringify({ ...result, ratios: { tcp: tcpRatio, udpPps: ppsRatio, fwd: fwdRatio, tcpEndpoint: tcpRatioEp, udpPpsEndpoint: ppsRatioEp, fwdEndpoint: fwdRatioEp } }));
+    const remote = { kernelKpps: median(offR), fibKpps: median(fibR), nexthopKpps: median(nhR) };
+    const fwdRatioRemote = remote.fibKpps / remote.kernelKpps;
+    const fwdRatioNh = remote.nexthopKpps / remote.kernelKpps;
+    console.log(`pod A -> another node's pod CIDR (${GW_CIDR} via a gateway on lxcb), forwarding rate, 60-byte frames, median of ${ROUNDS} rounds:`);
+    console.log(`  kernel ${f(remote.kernelKpps)} kpps; FIB path ${f(remote.fibKpps)} kpps (${f(fwdRatioRemote, 2)}x); next-hop cache ${f(remote.nexthopKpps)} kpps`
+      + ` (${f(fwdRatioNh, 2)}x)   goal >= 1.3x: ${fwdRatioNh >= 1.3 ? 'met' : 'NOT met'}`);
+    console.log(JSON.stringify({ ...result, remoteRate: remote, ratios: { fwdRemoteFib: fwdRatioRemote, fwdRemoteNexthop: fwdRatioNh, tcp: tcpRatio, udpPps: ppsRatio, fwd: fwdRatio, tcpEndpoint: tcpRatioEp, udpPpsEndpoint: ppsRatioEp, fwdEndpoint: fwdRatioEp } }));
   } finally {
     if (server?.pid) {
       try { process.kill(server.pid); } catch { /* already gone */ }
     }
     rate?.close();
+    rateRemote?.close();
     await loader.destroy().catch(() => undefined);
     topo.delete();
   }
