@@ -26,7 +26,7 @@ import {
 import { collectStalePins, pinDirForNamespace, removePins } from '../dataplane/ebpf/pins.js';
 import { discoverEndpoints, discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
 import { syncEndpoints, syncPodCidrs } from '../dataplane/ebpf/sync.js';
-import { affectedBy, discoverNexthops } from '../dataplane/ebpf/nexthops.js';
+import { NexthopHolds, discoverNexthops } from '../dataplane/ebpf/nexthops.js';
 import { readDatapathStatus, type DatapathAgentInfo, type DatapathApiStatus } from '../dataplane/ebpf/status.js';
 
 export type DatapathStage = 'cleanup' | 'load' | 'maps' | 'discover' | 'attach' | 'detach';
@@ -75,13 +75,8 @@ export class AgentDatapath {
   private unprobedWarned = '[]';
   /** ip rule holds the defaults alone (checked each pass): the FIB answers from the main table. */
   private rulesDefault = false;
-  /** Remote pod CIDRs in the next-hop cache now. */
-  private nexthopsCached: string[] = [];
-  /**
-   * Remote pod CIDRs whose routes the agent is changing: not cached again until a reconciler pass has written
-   * change number (the value), so the cache never copies a route the kernel is about to replace.
-   */
-  private readonly heldDown = new Map<string, number>();
+  /** The next-hop cache's CIDRs, and those held out while the agent changes their routes. */
+  private readonly nexthops = new NexthopHolds();
   private lastSkipped = '';
   /** started and enabled: passes run (until stop) */
   private passing = false;
@@ -355,19 +350,18 @@ export class AgentDatapath {
   private async syncNexthops(uplinks: readonly Device[]): Promise<void> {
     const maps = this.loader.maps();
     if (!this.site.datapath.nexthopCache || !this.rulesDefault) {
-      if (this.nexthopsCached.length || maps.listNexthops().length) {
+      if (this.nexthops.cidrs.length || maps.listNexthops().length) {
         maps.clearNexthops();
         this.log.info('next-hop cache emptied', { event: 'datapath-nexthops',
           why: this.site.datapath.nexthopCache ? 'policy routing rules present' : 'datapath.nexthopCache is false' });
       }
-      this.nexthopsCached = [];
+      this.nexthops.clear();
       return;
     }
+    const since = this.nexthops.begin();
     const found = await discoverNexthops(this.exec, this.remoteCidrs(), this.site.clusterCIDRs, uplinks);
     // held-down CIDRs are left out at the moment of writing: a route change may have begun during discovery
-    const entries = found.entries.filter((e) => !this.heldDown.has(e.cidr));
-    const r = maps.syncNexthops(entries);
-    this.nexthopsCached = entries.map((e) => e.cidr);
+    const r = maps.syncNexthops(this.nexthops.admit(found.entries, since));
     if (r.added.length || r.updated.length || r.removed.length) this.log.info('next-hop cache updated', { event: 'datapath-nexthops', ...r });
     const skipped = JSON.stringify(found.skipped);
     if (skipped !== this.lastSkipped) {
@@ -382,28 +376,17 @@ export class AgentDatapath {
    * bpf_fib_lookup meanwhile), and stay out until a reconciler pass has written change `seq`.
    */
   routesChanging(dsts: readonly string[], seq: number): void {
-    const hit = affectedBy(this.remoteCidrs(), dsts);
-    if (!hit.length) return;
-    for (const c of hit) this.heldDown.set(c, Math.max(seq, this.heldDown.get(c) ?? 0));
-    const cached = hit.filter((c) => this.nexthopsCached.includes(c));
+    const cached = this.nexthops.changing(this.remoteCidrs(), dsts, seq);
     if (!cached.length || !this.loaded) return;
     this.guard('maps', () => {
       this.loader.maps().clearNexthops(cached);
-      this.nexthopsCached = this.nexthopsCached.filter((c) => !cached.includes(c));
       this.log.debug('next hops uncached for a route change', { event: 'datapath-nexthops-drop', cidrs: cached });
     });
   }
 
   /** A reconciler pass has written every route change up to `seq`: what was held for them may be cached again. */
   routesWritten(seq: number): void {
-    let released = false;
-    for (const [c, s] of this.heldDown) {
-      if (s <= seq) {
-        this.heldDown.delete(c);
-        released = true;
-      }
-    }
-    if (released && this.passing) void this.requestPass();
+    if (this.nexthops.written(seq) && this.passing) void this.requestPass();
   }
 
   /**

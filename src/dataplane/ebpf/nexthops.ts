@@ -174,3 +174,70 @@ export function affectedBy(cached: readonly string[], dsts: readonly string[]): 
     return ds.some((d) => cidrContains(d, c) || cidrContains(c, d));
   });
 }
+
+/**
+ * What the next-hop cache holds and may hold while the agent changes kernel routes (the agent's bookkeeping, kept
+ * pure for the tests): a CIDR whose route is being changed is dropped from the cache at once and held out until a
+ * reconciler pass has written that change, so the cache never copies a route the kernel is about to replace.
+ */
+export class NexthopHolds {
+  private cached: string[] = [];
+  /** CIDR -> the change number a pass must have written before it may be cached again */
+  private readonly held = new Map<string, number>();
+  /** Releases so far, and when each CIDR was last released: a discovery begun before that read the old route. */
+  private generation = 0;
+  private readonly releasedAt = new Map<string, number>();
+
+  get cidrs(): readonly string[] {
+    return this.cached;
+  }
+
+  get heldCidrs(): readonly string[] {
+    return [...this.held.keys()];
+  }
+
+  /** Routes to `dsts` are changing (change number `seq`): returns the cached CIDRs to clear from the maps now. */
+  changing(remote: readonly string[], dsts: readonly string[], seq: number): string[] {
+    const hit = affectedBy(remote, dsts);
+    for (const c of hit) this.held.set(c, Math.max(seq, this.held.get(c) ?? 0));
+    const drop = hit.filter((c) => this.cached.includes(c));
+    this.cached = this.cached.filter((c) => !drop.includes(c));
+    return drop;
+  }
+
+  /** A pass wrote every change up to `seq`: true when something was released (worth a datapath pass). */
+  written(seq: number): boolean {
+    let released = false;
+    for (const [c, s] of this.held) {
+      if (s <= seq) {
+        if (!released) this.generation++;
+        this.held.delete(c);
+        this.releasedAt.set(c, this.generation);
+        released = true;
+      }
+    }
+    return released;
+  }
+
+  /** Call before reading the kernel; hand the result to admit(). */
+  begin(): number {
+    return this.generation;
+  }
+
+  /**
+   * The entries a pass may write now, from a discovery begun at `since` (begin()): held CIDRs and CIDRs released
+   * after the discovery began (it may have read the route before the kernel changed) are left out, for the next
+   * pass. Records the result as cached.
+   */
+  admit(entries: readonly NexthopEntry[], since: number): NexthopEntry[] {
+    const ok = entries.filter((e) => !this.held.has(e.cidr) && (this.releasedAt.get(e.cidr) ?? 0) <= since);
+    for (const [c, g] of this.releasedAt) if (g <= since) this.releasedAt.delete(c);
+    this.cached = ok.map((e) => e.cidr);
+    return ok;
+  }
+
+  /** The cache was emptied. */
+  clear(): void {
+    this.cached = [];
+  }
+}

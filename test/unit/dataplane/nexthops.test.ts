@@ -1,7 +1,7 @@
 // Which remote pod CIDRs the next-hop cache may hold, decided from `ip -j` output captured in a namespace (routes
 // of every shape the kernel prints: one gateway, ECMP legs, RFC 5549 `via inet6`, a locked MTU, a nexthop object).
 import test from 'ava';
-import { affectedBy, nexthopsFor, routeQueries, type IpRouteJson } from '../../../src/dataplane/ebpf/nexthops.js';
+import { NexthopHolds, affectedBy, nexthopsFor, routeQueries, type IpRouteJson, type NexthopEntry } from '../../../src/dataplane/ebpf/nexthops.js';
 import { parseCidr } from '../../../src/dataplane/ebpf/layout.js';
 
 const uplinks = new Map([['ua', { ifindex: 3, mac: '02:00:00:00:00:0a' }], ['uc', { ifindex: 5, mac: '02:00:00:00:00:0c' }]]);
@@ -70,4 +70,44 @@ test('a route change touches the cached CIDRs inside it or around it', (t) => {
   t.deepEqual(affectedBy(cached, ['10.244.4.128/25', 'fd00:244::/32']), ['10.244.4.0/24', 'fd00:244:3::/64']);
   t.deepEqual(affectedBy(cached, ['0.0.0.0/0']), ['10.244.3.0/24', '10.244.4.0/24']);
   t.deepEqual(affectedBy(cached, ['192.168.0.0/24', 'not a prefix']), []);
+});
+
+// The agent's bookkeeping around kernel route changes (AgentDatapath drives it from KernelRoutes' events).
+const entry = (cidr: string): NexthopEntry => ({ cidr, nexthops: [{ ifindex: 3, dmac: '02:00:00:00:01:01', smac: '02:00:00:00:00:0a' }] });
+const REMOTE = ['10.244.3.0/24', '10.244.4.0/24'];
+
+test('a route change drops the cached CIDR at once and holds it out until a pass has written that change', (t) => {
+  const h = new NexthopHolds();
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], h.begin()).map((e) => e.cidr), REMOTE);
+  t.deepEqual(h.changing(REMOTE, ['10.244.3.0/24'], 7), ['10.244.3.0/24'], 'cleared from the maps before the kernel changes');
+  t.deepEqual(h.cidrs, ['10.244.4.0/24']);
+  // a pass now (the kernel may still hold the old route) must not put it back
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], h.begin()).map((e) => e.cidr), ['10.244.4.0/24']);
+  t.false(h.written(6), 'a pass that began before change 7 releases nothing');
+  t.deepEqual(h.heldCidrs, ['10.244.3.0/24']);
+  t.true(h.written(7));
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], h.begin()).map((e) => e.cidr), REMOTE);
+});
+
+test('a discovery begun before the release read the old route: its result waits for the next pass', (t) => {
+  const h = new NexthopHolds();
+  h.admit([entry('10.244.3.0/24')], h.begin());
+  h.changing(REMOTE, ['10.244.0.0/16'], 3); // an aggregate: both CIDRs inside it
+  t.deepEqual(h.heldCidrs.slice().sort(), REMOTE);
+  const since = h.begin(); // discovery starts, reads the kernel (old routes)...
+  t.true(h.written(3)); // ...the reconciler writes the change meanwhile
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], since), [], 'stale reads are not cached');
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], h.begin()).map((e) => e.cidr), REMOTE, 'the next pass caches them');
+});
+
+test('changes outside the remote pod CIDRs touch nothing; clear() forgets the cache', (t) => {
+  const h = new NexthopHolds();
+  h.admit([entry('10.244.3.0/24')], h.begin());
+  t.deepEqual(h.changing(REMOTE, ['192.168.0.0/24'], 1), []);
+  t.deepEqual(h.heldCidrs, []);
+  t.false(h.written(1));
+  h.clear();
+  t.deepEqual(h.cidrs, []);
+  t.deepEqual(h.changing(REMOTE, ['10.244.3.0/24'], 2), [], 'nothing cached: nothing to clear, but held');
+  t.deepEqual(h.heldCidrs, ['10.244.3.0/24']);
 });
