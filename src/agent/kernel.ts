@@ -75,11 +75,7 @@ export class KernelRoutes {
 
   static async open(config: FibConfig, log: Logger, ebpfIpip?: TunnelFactory): Promise<KernelRoutes> {
     const fib = await NetlinkFib.open();
-    const written: ((seq: number) => void)[] = [];
     const reconciler = new FibReconciler({
-      onPass: (seq) => {
-        for (const l of written) l(seq);
-      },
       fib,
       intervalMs: config.reconcileInterval * 1000,
       // a Loc-RIB change reaches the kernel this soon (a move to the tunnel is a loss window while it waits)
@@ -88,12 +84,9 @@ export class KernelRoutes {
       watch: true,
       logger: log.child({ component: 'fib' }),
     });
-    const k = new KernelRoutes(fib, reconciler, config.table, log, config.reconcileInterval * 1000, ebpfIpip);
-    k.writtenListeners = written;
-    return k;
+    return new KernelRoutes(fib, reconciler, config.table, log, config.reconcileInterval * 1000, ebpfIpip);
   }
 
-  private writtenListeners: ((seq: number) => void)[] = [];
   private readonly changingListeners: ((dsts: readonly string[], seq: number) => void)[] = [];
 
   /**
@@ -106,7 +99,7 @@ export class KernelRoutes {
 
   /** A reconciler pass has written every change up to `seq` (see onRoutesChanging). */
   onWritten(l: (seq: number) => void): void {
-    this.writtenListeners.push(l);
+    this.reconciler.onPass(l);
   }
 
   /** Routes of ours already in the kernel: the agent is restarting, and must not flush them before End-of-RIB. */

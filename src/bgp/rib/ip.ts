@@ -70,7 +70,6 @@ export function parseIPv6(text: string): Uint8Array {
   return out;
 }
 
-/** RFC 5952 canonical text: lowercase, no leading zeros, longest zero run (>1) compressed. */
 /** RFC 5952 text, IPv4-mapped addresses in mixed notation (§5): the codec's formatter, so both print alike. */
 export function formatIPv6(b: Uint8Array): string {
   return formatIpv6(b);

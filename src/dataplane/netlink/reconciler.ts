@@ -36,11 +36,6 @@ export interface ReconcilerOptions {
   readonly logger?: ReconcilerLogger;
   /** after a failed pass, retry after this long (doubling up to the interval); default 1 s */
   readonly retryMs?: number;
-  /**
-   * After each pass that read the kernel: `desiredSeq` is changeSeq as the pass began, so every change of the desired
-   * set up to it has been written (or has failed and been reported) when this is called.
-   */
-  readonly onPass?: (desiredSeq: number) => void;
 }
 
 export interface FibCounters {
@@ -117,7 +112,7 @@ export class FibReconciler {
   private readonly unprepared = new Map<string, Route>();
   /** Counts changes of the desired set (upsert, remove, setDesired): onPass says up to which one a pass applied. */
   changeSeq = 0;
-  private readonly onPass?: (desiredSeq: number) => void;
+  private readonly passListeners: ((desiredSeq: number) => void)[] = [];
 
   constructor(opts: ReconcilerOptions) {
     this.fib = opts.fib;
@@ -129,7 +124,14 @@ export class FibReconciler {
     this.retryMs = opts.retryMs ?? 1000;
     this.retryDelay = this.retryMs;
     this.watchEnabled = opts.watch === true;
-    if (opts.onPass) this.onPass = opts.onPass;
+  }
+
+  /**
+   * After each pass that read the kernel: `desiredSeq` is changeSeq as the pass began, so every change of the desired
+   * set up to it has been written (or has failed and been reported) when the listener is called.
+   */
+  onPass(l: (desiredSeq: number) => void): void {
+    this.passListeners.push(l);
   }
 
   // ---- the desired set -------------------------------------------------------------------------------------
@@ -244,10 +246,12 @@ export class FibReconciler {
     p.then(
       () => {
         this.retryDelay = this.retryMs;
-        try {
-          this.onPass?.(seq);
-        } catch (e) {
-          this.log.error('onPass listener failed', { error: e instanceof Error ? e.message : String(e) });
+        for (const l of this.passListeners) {
+          try {
+            l(seq);
+          } catch (e) {
+            this.log.error('onPass listener failed', { error: e instanceof Error ? e.message : String(e) });
+          }
         }
       },
       (e: unknown) => {
