@@ -89,6 +89,7 @@ export class AgentDatapath {
     this.pinDir = opts.pinDir ?? pinDirForNamespace(opts.netns ? `/run/netns/${opts.netns}` : undefined);
     this.loader = new DatapathLoader({ pinDir: this.pinDir, exec: this.exec, ...(opts.buildDir ? { buildDir: opts.buildDir } : {}) });
     this.intervalMs = opts.intervalMs ?? 5000;
+    this.nexthops.setRemote(this.remoteCidrs());
   }
 
   get enabled(): boolean {
@@ -116,6 +117,7 @@ export class AgentDatapath {
   update(site: SiteConfig, node: NodeConfig): void {
     this.site = { ...site, datapath: { ...this.site.datapath, nexthopCache: site.datapath.nexthopCache } };
     this.node = node;
+    this.nexthops.setRemote(this.remoteCidrs());
     if (this.state !== 'disabled') void this.requestPass();
   }
 
@@ -334,7 +336,7 @@ export class AgentDatapath {
     }
   }
 
-  /** The other nodes' pod CIDRs and the cluster CIDRs: what the next-hop cache may hold. */
+  /** The other nodes' pod CIDRs (not this node's): what the next-hop cache may hold. */
   private remoteCidrs(): string[] {
     const own = new Set(this.node.podCIDRs);
     const out = new Set<string>();
@@ -359,7 +361,7 @@ export class AgentDatapath {
       return;
     }
     const since = this.nexthops.begin();
-    const found = await discoverNexthops(this.exec, this.remoteCidrs(), this.site.clusterCIDRs, uplinks);
+    const found = await discoverNexthops(this.exec, this.nexthops.remoteCidrs, this.site.clusterCIDRs, uplinks);
     // held-down CIDRs are left out at the moment of writing: a route change may have begun during discovery
     const r = maps.syncNexthops(this.nexthops.admit(found.entries, since));
     if (r.added.length || r.updated.length || r.removed.length) this.log.info('next-hop cache updated', { event: 'datapath-nexthops', ...r });
@@ -376,7 +378,8 @@ export class AgentDatapath {
    * bpf_fib_lookup meanwhile), and stay out until a reconciler pass has written change `seq`.
    */
   routesChanging(dsts: readonly string[], seq: number): void {
-    const cached = this.nexthops.changing(this.remoteCidrs(), dsts, seq);
+    if (!this.enabled) return;
+    const cached = this.nexthops.changing(dsts, seq);
     if (!cached.length || !this.loaded) return;
     this.guard('maps', () => {
       this.loader.maps().clearNexthops(cached);

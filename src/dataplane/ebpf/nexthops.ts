@@ -160,19 +160,73 @@ export async function discoverNexthops(exec: Exec, remote: readonly string[], cl
   return { entries, skipped };
 }
 
+/** family, length and the address bits under it, as text: equal for two CIDRs exactly when they are equal. */
+function prefixKey(family: 4 | 6, addr: Buffer, len: number): string {
+  let s = `${family}/${len}/`;
+  const full = len >> 3, rest = len & 7;
+  for (let i = 0; i < full; i++) s += addr[i]!.toString(16).padStart(2, '0');
+  if (rest) s += (addr[full]! & (0xff << (8 - rest)) & 0xff).toString(16).padStart(2, '0');
+  return s;
+}
+
+/**
+ * A set of CIDRs that says, for a prefix, which of them lie inside it or hold it, with one hash lookup per distinct
+ * length in the set: a route change is checked against every remote pod CIDR on the agent's route-change path,
+ * which carries whole BGP tables.
+ */
+export class CidrIndex {
+  /** the key of each CIDR cut to every length up to its own -> the CIDRs inside a prefix with that key */
+  private readonly inside = new Map<string, string[]>();
+  /** the key of each CIDR -> the CIDR (it holds every prefix that cut to its length gives this key) */
+  private readonly exact = new Map<string, string>();
+  private readonly lens: Record<4 | 6, number[]> = { 4: [], 6: [] };
+
+  constructor(readonly cidrs: readonly string[]) {
+    const lens: Record<4 | 6, Set<number>> = { 4: new Set(), 6: new Set() };
+    for (const text of cidrs) {
+      const c = parseCidr(text);
+      lens[c.family].add(c.prefixLen);
+      this.exact.set(prefixKey(c.family, c.addr, c.prefixLen), text);
+      for (let l = 0; l <= c.prefixLen; l++) {
+        const k = prefixKey(c.family, c.addr, l);
+        const list = this.inside.get(k);
+        if (list) list.push(text);
+        else this.inside.set(k, [text]);
+      }
+    }
+    this.lens = { 4: [...lens[4]], 6: [...lens[6]] };
+  }
+
+  /** The CIDRs of the set inside `d` or holding it (one inside the other, either way, equal included). */
+  overlapping(d: Cidr): string[] {
+    const out = new Set(this.inside.get(prefixKey(d.family, d.addr, d.prefixLen)));
+    for (const l of this.lens[d.family]) {
+      if (l > d.prefixLen) continue;
+      const c = this.exact.get(prefixKey(d.family, d.addr, l));
+      if (c !== undefined) out.add(c);
+    }
+    return [...out];
+  }
+}
+
+/** The CIDRs of `index` a route change for any of `dsts` may affect (one inside the other, either way), in its order. */
+function affected(index: CidrIndex, dsts: readonly string[]): string[] {
+  const hit = new Set<string>();
+  for (const text of dsts) {
+    let d: Cidr;
+    try {
+      d = parseCidr(text);
+    } catch {
+      continue;
+    }
+    for (const c of index.overlapping(d)) hit.add(c);
+  }
+  return index.cidrs.filter((c) => hit.has(c));
+}
+
 /** The cached CIDRs a route change for any of `dsts` may affect (one inside the other, either way). */
 export function affectedBy(cached: readonly string[], dsts: readonly string[]): string[] {
-  const ds = dsts.flatMap((d) => {
-    try {
-      return [parseCidr(d)];
-    } catch {
-      return [];
-    }
-  });
-  return cached.filter((text) => {
-    const c = parseCidr(text);
-    return ds.some((d) => cidrContains(d, c) || cidrContains(c, d));
-  });
+  return affected(new CidrIndex(cached), dsts);
 }
 
 /**
@@ -187,6 +241,16 @@ export class NexthopHolds {
   /** Releases so far, and when each CIDR was last released: a discovery begun before that read the old route. */
   private generation = 0;
   private readonly releasedAt = new Map<string, number>();
+  private remote = new CidrIndex([]);
+
+  /** The CIDRs the cache may hold (the other nodes' pod CIDRs): what changing() checks route changes against. */
+  setRemote(cidrs: readonly string[]): void {
+    this.remote = new CidrIndex(cidrs);
+  }
+
+  get remoteCidrs(): readonly string[] {
+    return this.remote.cidrs;
+  }
 
   get cidrs(): readonly string[] {
     return this.cached;
@@ -197,8 +261,8 @@ export class NexthopHolds {
   }
 
   /** Routes to `dsts` are changing (change number `seq`): returns the cached CIDRs to clear from the maps now. */
-  changing(remote: readonly string[], dsts: readonly string[], seq: number): string[] {
-    const hit = affectedBy(remote, dsts);
+  changing(dsts: readonly string[], seq: number): string[] {
+    const hit = affected(this.remote, dsts);
     for (const c of hit) this.held.set(c, Math.max(seq, this.held.get(c) ?? 0));
     const drop = hit.filter((c) => this.cached.includes(c));
     this.cached = this.cached.filter((c) => !drop.includes(c));
