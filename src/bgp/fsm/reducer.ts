@@ -219,6 +219,12 @@ function fsmError<U>(
   return toIdle(s, c, out, withDetail(notificationReason('sent', n), kind), { notification: n });
 }
 
+/** Event 10 in OpenSent, OpenConfirm and Established: NOTIFICATION Hold Timer Expired, then Idle. */
+function holdTimerExpired<U>(s: FsmState, c: FsmConfig, out: Actions<U>): IdleState {
+  const n = notification(ErrorCode.HoldTimerExpired, 0);
+  return toIdle(s, c, out, Reasons.holdTimerExpired, { notification: n, cause: { kind: 'hold-timer-expired' } });
+}
+
 function sentError<U>(s: FsmState, c: FsmConfig, out: Actions<U>, n: Notification): IdleState {
   return toIdle(s, c, out, notificationReason('sent', n), { notification: n });
 }
@@ -415,10 +421,8 @@ function openSent<U>(s: OpenSentState, ev: FsmEvent<U>, c: FsmConfig, out: Actio
       return manualStop(s, c, out, ev, true);
     case 'automatic-stop': // 8
       return automaticStop(s, c, out, ev, true);
-    case 'hold-timer-expires': { // 10
-      const n = notification(ErrorCode.HoldTimerExpired, 0);
-      return toIdle(s, c, out, Reasons.holdTimerExpired, { notification: n, cause: { kind: 'hold-timer-expired' } });
-    }
+    case 'hold-timer-expires': // 10
+      return holdTimerExpired(s, c, out);
     case 'tcp-cr-acked':
     case 'tcp-connection-confirmed':
       return s; // 16-17: a second connection is tracked by the session layer (one FSM per connection)
@@ -469,10 +473,8 @@ function openConfirmState<U>(s: OpenConfirmState, ev: FsmEvent<U>, c: FsmConfig,
       return manualStop(s, c, out, ev, true);
     case 'automatic-stop':
       return automaticStop(s, c, out, ev, true);
-    case 'hold-timer-expires': {
-      const n = notification(ErrorCode.HoldTimerExpired, 0);
-      return toIdle(s, c, out, Reasons.holdTimerExpired, { notification: n, cause: { kind: 'hold-timer-expired' } });
-    }
+    case 'hold-timer-expires':
+      return holdTimerExpired(s, c, out);
     case 'keepalive-timer-expires': // 11
       out.push({ type: 'send-keepalive' });
       return rearmKeepalive(s);
@@ -524,10 +526,8 @@ function established<U>(s: EstablishedState, ev: FsmEvent<U>, c: FsmConfig, out:
       return manualStop(s, c, out, ev, true);
     case 'automatic-stop':
       return automaticStop(s, c, out, ev, true);
-    case 'hold-timer-expires': {
-      const n = notification(ErrorCode.HoldTimerExpired, 0);
-      return toIdle(s, c, out, Reasons.holdTimerExpired, { notification: n, cause: { kind: 'hold-timer-expired' } });
-    }
+    case 'hold-timer-expires':
+      return holdTimerExpired(s, c, out);
     case 'keepalive-timer-expires':
       out.push({ type: 'send-keepalive' });
       return rearmKeepalive(s);
