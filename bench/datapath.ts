@@ -297,9 +297,7 @@ async function main(): Promise<void> {
       + ` (${f(fwdRatioNh, 2)}x)   goal >= 1.3x: ${fwdRatioNh >= 1.3 ? 'met' : 'NOT met'}`);
     console.log(JSON.stringify({ ...result, remoteRate: remote, ratios: { fwdRemoteFib: fwdRatioRemote, fwdRemoteNexthop: fwdRatioNh, tcp: tcpRatio, udpPps: ppsRatio, fwd: fwdRatio, tcpEndpoint: tcpRatioEp, udpPpsEndpoint: ppsRatioEp, fwdEndpoint: fwdRatioEp } }));
   } finally {
-    if (server?.pid) {
-      try { process.kill(server.pid); } catch { /* already gone */ }
-    }
+    server?.kill(); // ChildProcess.kill: no signal once it has been reaped
     rate?.close();
     rateRemote?.close();
     await loader.destroy().catch(() => undefined);

@@ -7,7 +7,7 @@ import { chmodSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { alive } from '../../src/lab/sh.js';
+import { alive, procRef, running, signalProc, type ProcRef } from '../../src/util/proc.js';
 
 export const NS_PREFIX = 'rrbench-';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,6 +50,8 @@ export interface Proc {
   readonly child: ChildProcess;
   readonly log: string;
   exited: boolean;
+  /** The process as started (PID and start time): signals go to it only, never to a later owner of the PID. */
+  readonly ref: ProcRef | undefined;
 }
 
 /** Lines of JSON from a child's stdout, kept in order, with promise-based waiting. */
@@ -153,7 +155,7 @@ export class Harness {
     if (!opts.pipe) child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     if (child.pid === undefined) throw new Error(`${name}: could not start ${full.join(' ')}`);
-    const p: Proc = { name, pid: child.pid, child, log, exited: false };
+    const p: Proc = { name, pid: child.pid, child, log, exited: false, ref: procRef(child.pid) };
     child.on('exit', () => {
       p.exited = true;
     });
@@ -163,25 +165,22 @@ export class Harness {
 
   /** Registers a process that daemonized itself (known by its pid file). */
   adopt(name: string, pid: number, log: string): void {
-    this.procs.push({ name, pid, child: undefined as unknown as ChildProcess, log, exited: false });
+    this.procs.push({ name, pid, child: undefined as unknown as ChildProcess, log, exited: false, ref: procRef(pid) });
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the PID is gone. */
   async stop(p: Proc, graceMs = 5000): Promise<void> {
-    if (p.exited || !alive(p.pid)) {
+    const live = (): boolean => !p.exited && p.ref !== undefined && running(p.ref);
+    if (!live()) {
       p.exited = true;
       return;
     }
-    try {
-      process.kill(p.pid, 'SIGTERM');
-    } catch { /* gone */ }
+    signalProc(p.ref!, 'SIGTERM');
     const until = Date.now() + graceMs;
-    while (Date.now() < until && alive(p.pid) && !p.exited) await sleep(50);
-    if (alive(p.pid) && !p.exited) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch { /* gone */ }
-      while (alive(p.pid) && !p.exited) await sleep(20);
+    while (Date.now() < until && live()) await sleep(50);
+    if (live()) {
+      signalProc(p.ref!, 'SIGKILL');
+      while (live()) await sleep(20);
     }
     p.exited = true;
   }

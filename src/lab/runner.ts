@@ -3,7 +3,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { NETNS_PIN_ROOT, pinDirForNetns } from '../dataplane/ebpf/pins.js';
 import { join } from 'node:path';
 import { hostCommand, type LabNode, type Topology } from './topology.js';
-import { alive, run, sh, sleep } from './sh.js';
+import { run, sh } from './sh.js';
+import { alive, procRef, running, stopProcs, type ProcRef } from '../util/proc.js';
 import { startAgent, startBird, startFrr } from './daemons.js';
 import {
   labDir, labPrefix, nsName, readState, removeLabDir, writeState, type LabState, type NodeState, type ProcessRecord,
@@ -59,7 +60,7 @@ export async function labUp(topo: Topology, opts: UpOptions): Promise<LabState> 
   }
 
   const recorder = (node: NodeState) => (p: ProcessRecord) => {
-    node.processes.push(p);
+    node.processes.push({ ...p, start: p.start ?? procRef(p.pid)?.start });
     writeState(state);
   };
   // As under containerlab: the image's own processes start first, then the `exec` commands run.
@@ -97,25 +98,6 @@ function runExec(topo: Topology, node: LabNode, ns: NodeState): void {
   }
 }
 
-async function stopPids(pids: readonly number[]): Promise<void> {
-  const live = pids.filter(alive);
-  for (const pid of live) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
-  const deadline = Date.now() + 3000;
-  while (live.some(alive) && Date.now() < deadline) await sleep(50);
-  for (const pid of live.filter(alive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
 
 export interface DownReport {
   readonly namespaces: number;
@@ -129,12 +111,16 @@ export interface DownReport {
  */
 export async function labDown(lab: string): Promise<DownReport> {
   const state = readState(lab);
-  const recorded = Object.values(state?.nodes ?? {}).flatMap((n) => n.processes.map((p) => p.pid));
+  // A recorded PID counts only with its start time: the lab may have been up for days, its PID long reused.
+  const recorded = Object.values(state?.nodes ?? {}).flatMap((n) => n.processes)
+    .flatMap((p): ProcRef[] => (p.start === undefined ? [] : [{ pid: p.pid, start: p.start }]));
   const namespaces = labNamespaces(lab);
   const inNamespaces = namespaces.flatMap((ns) =>
-    run('ip', ['netns', 'pids', ns], { allowFail: true }).split('\n').filter(Boolean).map(Number));
-  const pids = [...new Set([...recorded, ...inNamespaces])].filter((p) => p > 1 && p !== process.pid);
-  await stopPids(pids);
+    run('ip', ['netns', 'pids', ns], { allowFail: true }).split('\n').filter(Boolean).map(Number))
+    .flatMap((pid) => procRef(pid) ?? []);
+  const refs = [...new Map([...recorded, ...inNamespaces].map((r) => [`${r.pid}/${r.start}`, r])).values()]
+    .filter((r) => r.pid > 1 && r.pid !== process.pid);
+  await stopProcs(refs);
   // The agents' eBPF pins live under a directory named after each namespace's inode: gone with the namespace.
   const pinDirs = namespaces.flatMap((ns) => {
     try {
@@ -146,7 +132,7 @@ export async function labDown(lab: string): Promise<DownReport> {
   for (const ns of namespaces) run('ip', ['netns', 'del', ns], { allowFail: true });
   for (const dir of pinDirs) if (dir.startsWith(`${NETNS_PIN_ROOT}/`)) rmSync(dir, { recursive: true, force: true });
   removeLabDir(lab);
-  return { namespaces: namespaces.length, processes: pids.length };
+  return { namespaces: namespaces.length, processes: refs.length };
 }
 
 export interface NodeStatus {
@@ -174,7 +160,7 @@ export function labStatus(lab: string): LabStatus {
     role: n.role,
     namespace: n.ns,
     present: namespaces.has(n.ns),
-    processes: n.processes.map((p) => ({ ...p, alive: alive(p.pid) })),
+    processes: n.processes.map((p) => ({ ...p, alive: p.start === undefined ? alive(p.pid) : running({ pid: p.pid, start: p.start }) })),
   }));
   const known = new Set(nodes.map((n) => n.namespace));
   return {

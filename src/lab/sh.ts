@@ -67,12 +67,3 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => T
     await sleep(everyMs);
   }
 }
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -10,6 +10,8 @@ export const NS_PREFIX = 'rrlab-';
 export interface ProcessRecord {
   readonly name: string; // e.g. zebra, bgpd, bird, rackroute
   readonly pid: number;
+  /** Its start time (/proc/PID/stat): `down` signals the PID only while it still names this process. */
+  readonly start?: number;
 }
 
 export interface NodeState {

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { inNs, kernelRoutes, lab, labDownQuietly, labUp, pingStats, rackroute, sleep, waitUntil } from './helpers.js';
 import { labStatus, type LabStatus } from '../../src/lab/runner.js';
 import type { LabState } from '../../src/lab/state.js';
+import { signalProc } from '../../src/util/proc.js';
 
 const NAME = 't-dual';
 const FILE = lab('dual-homed');
@@ -38,7 +39,8 @@ test.serial('both ToRs\' paths are installed as ECMP, and stopping one ToR keeps
   const st = JSON.parse(rackroute(['lab', 'status', '--name', NAME, FILE, '-o', 'json']).stdout) as LabStatus;
   const tor = st.nodes.find((n) => n.node === 'tor1a');
   t.truthy(tor);
-  for (const p of tor?.processes ?? []) process.kill(p.pid, 'SIGTERM');
+  for (const p of tor?.processes ?? []) if (p.start !== undefined) signalProc({ pid: p.pid, start: p.start }, 'SIGTERM');
+  t.true((tor?.processes ?? []).every((p) => p.start !== undefined), 'the lab recorded each process with its start time');
   await Promise.all([new Promise((r) => there.once('exit', r)), new Promise((r) => back.once('exit', r))]);
   const s1 = pingStats(outThere);
   const s2 = pingStats(outBack);

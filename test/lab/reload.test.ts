@@ -105,12 +105,20 @@ test.serial('--shutdown-mode=withdraw takes the node out: routes withdrawn, then
     return s?.sessions.every((x) => x.state === 'Established' && x.accepted > 0) ? true : undefined;
   });
   await waitUntil('the ToR to have node2\'s pod CIDR', 10_000, () => (torRoutes()['10.244.2.0/24'] ? true : undefined));
+  // The ToR logs each UPDATE it receives from here on, so the log shows the withdrawal and the Cease in order.
+  vtysh(state.nodes.tor1, 'debug bgp updates in');
+  const logFile = join(state.nodes.tor1.dir, 'frr', 'bgpd.log');
+  const logFrom = readFileSync(logFile, 'utf8').length;
   agent.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => agent.once('exit', r));
   t.is(code, 0);
-  t.falsy(torRoutes()['10.244.2.0/24'], 'withdrawn');
-  // FRR forgets a dynamic neighbour once it is down; its log keeps the NOTIFICATION it received.
-  const frrLog = readFileSync(join(state.nodes.tor1.dir, 'frr', 'bgpd.log'), 'utf8');
-  t.regex(frrLog, /received from neighbor 10\.0\.1\.11 6\/2 \(Cease\/Administrative Shutdown\) "node leaving"/, frrLog.split('\n').slice(-5).join('\n'));
+  // FRR may still list the path as `removed` for a moment after it processed the withdrawal.
+  await waitUntil('the ToR to drop 10.244.2.0/24', 5_000, () => (torRoutes()['10.244.2.0/24'] ? undefined : true));
+  // FRR forgets a dynamic neighbour once it is down; its log keeps the UPDATE and the NOTIFICATION it received.
+  const frrLog = readFileSync(logFile, 'utf8').slice(logFrom);
+  const withdrawn = frrLog.search(/10\.0\.1\.11.* rcvd UPDATE about 10\.244\.2\.0\/24 IPv4 unicast -- withdrawn/);
+  const cease = frrLog.search(/received from neighbor 10\.0\.1\.11 6\/2 \(Cease\/Administrative Shutdown\) "node leaving"/);
+  t.true(withdrawn >= 0 && cease > withdrawn, `withdrawal (at ${withdrawn}) before the Cease (at ${cease}):\n${frrLog.split('\n').slice(-8).join('\n')}`);
+  vtysh(state.nodes.tor1, 'no debug bgp updates in');
   t.deepEqual(kernelRoutes(ns, 'rackroute'), [], 'the node removed its routes');
 });

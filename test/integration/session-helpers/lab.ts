@@ -11,6 +11,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfig } from './agent.js';
 import type { SessionPeerConfig } from '../../../src/bgp/session/types.js';
+import { alive, procRef, running, signalProc, stopProcs, type ProcRef } from '../../../src/util/proc.js';
+
+export { alive, running, signalProc, type ProcRef };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
@@ -39,22 +42,6 @@ export async function until<T>(what: string, f: () => T | undefined | false | nu
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
-  try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-  for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-}
 
 export interface AgentEvent {
   readonly ev: string;
@@ -102,8 +89,13 @@ export class Agent {
   async exit(): Promise<void> {
     if (this.child.exitCode !== null) return;
     this.send({ cmd: 'exit' });
-    await Promise.race([new Promise((r) => this.child.once('exit', r)), sleep(3000)]);
-    if (this.child.pid !== undefined) await stopPid(this.child.pid);
+    const exited = (): boolean => this.child.exitCode !== null || this.child.signalCode !== null;
+    const gone = (ms: number): Promise<unknown> => Promise.race([new Promise((r) => this.child.once('exit', r)), sleep(ms)]);
+    await gone(3000);
+    // ChildProcess.kill() signals only a child that was not reaped yet: never a later owner of its PID.
+    if (!exited()) this.child.kill('SIGTERM');
+    if (!exited()) await gone(5000);
+    if (!exited()) this.child.kill('SIGKILL');
   }
 }
 
@@ -113,7 +105,8 @@ export class Lab {
   readonly dir: string;
   readonly peerIp: string;
   readonly usIp: string;
-  readonly pids: number[] = [];
+  /** Every process started for the lab, stopped by close(): by reference, so a reused PID is never signalled. */
+  readonly procs: ProcRef[] = [];
   readonly agents: Agent[] = [];
   private readonly vethP: string;
   private readonly vethU: string;
@@ -243,11 +236,17 @@ export class Lab {
 
   // ---- daemons ------------------------------------------------------------------------------------
 
-  private async pidFile(file: string): Promise<number> {
+  /** Records a process of the lab (to be stopped by close()); throws when it is gone already. */
+  track(pid: number): ProcRef {
+    const ref = procRef(pid);
+    if (ref === undefined) throw new Error(`process ${pid} exited at start`);
+    this.procs.push(ref);
+    return ref;
+  }
+
+  private async pidFile(file: string): Promise<ProcRef> {
     const text = await until(`pid file ${file}`, () => existsSync(file) && readFileSync(file, 'utf8').trim(), 15000);
-    const pid = Number(text);
-    this.pids.push(pid);
-    return pid;
+    return this.track(Number(text));
   }
 
   /**
@@ -268,49 +267,48 @@ export class Lab {
     const common = ['-u', 'frr', '-g', 'frr', '--vty_socket', run, '-z', `${run}/zserv.api`, '-A', '127.0.0.1', '-P', '0', '-d'];
     this.in(this.peerNs, '/usr/lib/frr/zebra', [...common, '-f', `${run}/zebra.conf`, '-i', `${run}/zebra.pid`]);
     await this.pidFile(`${run}/zebra.pid`);
-    const startBgpd = (): Promise<number> => {
+    const startBgpd = (): Promise<ProcRef> => {
       this.in(this.peerNs, '/usr/lib/frr/bgpd', [...common, '-f', `${run}/bgpd.conf`, '-i', `${run}/bgpd.pid`]);
       return this.pidFile(`${run}/bgpd.pid`);
     };
-    let pid = await startBgpd();
+    let bgpd = await startBgpd();
     const vtysh = (...lines: string[]): string => this.in(this.peerNs, 'vtysh',
       ['--vty_socket', run, '-d', 'bgpd', ...lines.flatMap((l) => ['-c', l])]);
     const conf = (...lines: string[]): string => vtysh('configure terminal', ...lines);
     const killBgpd = async (): Promise<void> => {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      await until('bgpd to exit', () => !alive(pid), 10000);
+      signalProc(bgpd, 'SIGKILL');
+      await until('bgpd to exit', () => !running(bgpd), 10000);
       rmSync(`${run}/bgpd.pid`, { force: true });
     };
     const again = async (): Promise<number> => {
-      pid = await startBgpd();
-      return pid;
+      bgpd = await startBgpd();
+      return bgpd.pid;
     };
-    return { pid, vtysh, conf, killBgpd, startBgpd: again };
+    return { pid: bgpd.pid, vtysh, conf, killBgpd, startBgpd: again };
   }
 
   /** `opts.recover`: start with -R (graceful restart recovery, after `birdc graceful restart` stopped the last one). */
-  async bird(conf: string, opts: { recover?: boolean } = {}): Promise<{ pid: number; birdc: (...args: string[]) => string }> {
+  async bird(conf: string, opts: { recover?: boolean } = {}): Promise<{ pid: number; ref: ProcRef; birdc: (...args: string[]) => string }> {
     const run = path.join(this.dir, 'bird');
     mkdirSync(run, { recursive: true });
     writeFileSync(path.join(run, 'bird.conf'), conf.replaceAll('@RUN@', run));
     rmSync(`${run}/bird.pid`, { force: true });
     this.in(this.peerNs, 'bird', ['-c', `${run}/bird.conf`, '-s', `${run}/bird.ctl`, '-P', `${run}/bird.pid`, ...(opts.recover === true ? ['-R'] : [])]);
-    const pid = await this.pidFile(`${run}/bird.pid`);
-    return { pid, birdc: (...args) => sh('birdc', ['-s', `${run}/bird.ctl`, ...args]) };
+    const ref = await this.pidFile(`${run}/bird.pid`);
+    return { pid: ref.pid, ref, birdc: (...args) => sh('birdc', ['-s', `${run}/bird.ctl`, ...args]) };
   }
 
   /** `opts.restarting`: start with -r (the restart state bit in its graceful-restart capability). */
-  async gobgp(toml: string, opts: { restarting?: boolean } = {}): Promise<{ pid: number; gobgp: (...args: string[]) => string }> {
+  async gobgp(toml: string, opts: { restarting?: boolean } = {}): Promise<{ pid: number; ref: ProcRef; gobgp: (...args: string[]) => string }> {
     const run = path.join(this.dir, 'gobgp');
     mkdirSync(run, { recursive: true });
     writeFileSync(path.join(run, 'gobgpd.toml'), toml);
     const child = spawn('ip', ['netns', 'exec', this.peerNs, 'gobgpd', '-f', `${run}/gobgpd.toml`, '-t', 'toml', '-p',
       '--api-hosts', '127.0.0.1:50051', '--log-plain', ...(opts.restarting === true ? ['-r'] : [])], { stdio: ['ignore', 'ignore', 'ignore'], detached: false });
-    const pid = child.pid as number;
-    this.pids.push(pid);
+    const ref = this.track(child.pid as number);
     const gobgp = (...args: string[]): string => this.in(this.peerNs, 'gobgp', ['-u', '127.0.0.1', '-p', '50051', ...args]);
     await until('gobgpd API', () => { try { gobgp('global'); return true; } catch { return false; } }, 15000);
-    return { pid, gobgp };
+    return { pid: ref.pid, ref, gobgp };
   }
 
   async openbgpd(conf: string): Promise<{ pid: number; bgpctl: (...args: string[]) => string }> {
@@ -323,8 +321,7 @@ export class Lab {
     const child = spawn('ip', ['netns', 'exec', this.peerNs, 'bgpd', '-d', '-v', '-f', `${run}/bgpd.conf`],
       { stdio: ['ignore', log, log] });
     closeSync(log);
-    const pid = child.pid as number;
-    this.pids.push(pid);
+    const { pid } = this.track(child.pid as number);
     await until('openbgpd socket', () => existsSync(`${run}/bgpd.sock`), 15000);
     return { pid, bgpctl: (...args) => sh('timeout', ['5', 'bgpctl', '-s', `${run}/bgpd.sock`, ...args], { allowFail: true }) };
   }
@@ -341,10 +338,10 @@ export class Lab {
 
   async close(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.exit().catch(() => undefined)));
-    for (const pid of [...this.pids].reverse()) await stopPid(pid);
+    await stopProcs([...this.procs].reverse(), 5000);
     for (const ns of [this.peerNs, this.usNs]) {
       if (!existsSync(`/run/netns/${ns}`)) continue;
-      for (const pid of sh('ip', ['netns', 'pids', ns], { allowFail: true }).split('\n').filter(Boolean)) await stopPid(Number(pid));
+      await stopProcs(sh('ip', ['netns', 'pids', ns], { allowFail: true }).split('\n').filter(Boolean).flatMap((pid) => procRef(Number(pid)) ?? []), 5000);
     }
     this.removeNetns();
     if (process.env['RRSES_KEEP'] !== '1') rmSync(this.dir, { recursive: true, force: true });

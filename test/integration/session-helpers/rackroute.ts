@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiRequest } from '../../../src/api/client.js';
 import type { NeighborDetail, RoutesResponse, RouteView, StatusResponse } from '../../../src/api/types.js';
-import { sleep, until, type Lab } from './lab.js';
+import { running, sleep, until, type Lab, type ProcRef } from './lab.js';
+import { stopProcs } from '../../../src/util/proc.js';
 import { AGENT_NODE_OPTIONS } from '../../../src/agent/node-options.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -44,6 +45,7 @@ export class RealAgent {
   readonly logFile: string;
   readonly siteFile: string;
   pid = 0;
+  private ref: ProcRef | undefined;
 
   constructor(readonly lab: Lab, site: Record<string, unknown>, readonly name = 'agent') {
     this.socket = path.join(lab.dir, `${name}.sock`);
@@ -61,19 +63,15 @@ export class RealAgent {
     closeSync(log);
     if (child.pid === undefined) throw new Error('could not start rackroute agent');
     this.pid = child.pid;
-    this.lab.pids.push(child.pid);
+    this.ref = this.lab.track(child.pid);
     await until('the admin socket', () => existsSync(this.socket) || (!this.alive() && 'dead'), 20000).then((v) => {
       if (v === 'dead') throw new Error(`rackroute agent exited at start:\n${this.logTail(20)}`);
     });
   }
 
+  /** Still the process that start() started (not a later owner of its PID). */
   alive(): boolean {
-    try {
-      process.kill(this.pid, 0);
-      return readFileSync(`/proc/${this.pid}/status`, 'utf8').includes('State:\tZ') === false;
-    } catch {
-      return false;
-    }
+    return this.ref !== undefined && running(this.ref);
   }
 
   /** Resident memory of the agent process, KiB (VmRSS). */
@@ -153,10 +151,7 @@ export class RealAgent {
 
   /** SIGTERM (restart mode: no Cease), then SIGKILL if it lingers. */
   async stop(): Promise<void> {
-    if (!this.alive()) return;
-    try { process.kill(this.pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 50 && this.alive(); i++) await sleep(100);
-    try { process.kill(this.pid, 'SIGKILL'); } catch { /* gone */ }
+    if (this.ref !== undefined) await stopProcs([this.ref], 5000);
   }
 }
 
