@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   let server: ChildProcess | undefined;
   let rate: ForwardingRate | undefined;
   let rateRemote: ForwardingRate | undefined;
+  let refDir: string | undefined;
   try {
     await loader.load();
     const up0 = addUplink(topo);
@@ -153,6 +154,15 @@ async function main(): Promise<void> {
       loader.maps().setConfigFlags(0);
     }
     if (fib1.retval !== 7 || fibBatch.retval !== 7) throw new Error(`FIB path not taken in test run (retval ${fib1.retval}/${fibBatch.retval})`);
+    // Reference points in the same harness, same packet: an empty program, and bpf_fib_lookup alone (bpf/rr_bench.c).
+    refDir = join(loader.pinDir, 'bench-ref');
+    execFileSync('bpftool', ['prog', 'loadall', join(DEFAULT_BUILD_DIR, 'rr_bench.o'), refDir]);
+    const nop = progRun(topo, join(refDir, 'rr_bench_nop'), pkt(255), ctx, 250, 4000);
+    const helper = progRun(topo, join(refDir, 'rr_bench_fib'), pkt(255), ctx, 250, 4000);
+    const helperRemote = progRun(topo, join(refDir, 'rr_bench_fib'), pkt(255, REMOTE_POD), ctx, 250, 4000);
+    if (nop.retval !== 0 || helper.retval !== 0 || helperRemote.retval !== 0) {
+      throw new Error(`reference programs: bpf_fib_lookup did not succeed (retval ${helper.retval}/${helperRemote.retval})`);
+    }
     const peer = loader.maps().readCounters().find((c) => c.id === Reason.FWD_REDIRECT_PEER)?.packets ?? 0;
     setEndpoints(true);
     const epCount = () => loader.maps().readCounters().find((c) => c.id === Reason.FWD_ENDPOINT_PEER)?.packets ?? 0;
@@ -238,6 +248,8 @@ async function main(): Promise<void> {
       progRun: {
         fibPathRepeat1: { calls: fib1.calls, medianNs: fib1.median_ns, meanNs: fib1.mean_ns, minNs: fib1.min_ns, wallNsPerCall: fib1.wall_ns_per_call },
         fibPathBatched: { repeat: 250, calls: fibBatch.calls, medianNs: fibBatch.median_ns, meanNs: fibBatch.mean_ns },
+        referenceEmptyProgramBatched: { repeat: 250, calls: nop.calls, medianNs: nop.median_ns },
+        referenceFibLookupOnlyBatched: { repeat: 250, calls: helper.calls, medianNs: helper.median_ns, remotePodMedianNs: helperRemote.median_ns },
         fibPathBatchedFibDirect: direct ? { repeat: 250, calls: direct.calls, medianNs: direct.median_ns, meanNs: direct.mean_ns } : null,
         repeat1e6TtlDrains: { meanNs: mixed.mean_ns, note: '254 runs on the FIB path, then TTL 1: the pass path' },
         notPodPassBatched: { repeat: 1000, medianNs: notPod.median_ns },
@@ -269,6 +281,9 @@ async function main(): Promise<void> {
     console.log(`rr_ingress through BPF_PROG_TEST_RUN (${result.kernel}, ${result.cpus} CPUs), pod A -> pod B, FIB hit + redirect_peer:`);
     console.log(`  repeat=1 x ${fib1.calls} calls: median ${fib1.median_ns} ns, mean ${f(fib1.mean_ns)} ns (kernel clock; wall ${f(fib1.wall_ns_per_call, 0)} ns per syscall)`);
     console.log(`  repeat=250 x ${fibBatch.calls} calls (all on the FIB path): median ${fibBatch.median_ns} ns/packet   goal < 100 ns: ${fibBatch.median_ns < 100 ? 'met' : 'NOT met'}`);
+    console.log(`  reference points, same harness and packet: an empty program ${nop.median_ns} ns; bpf_fib_lookup alone ${helper.median_ns} ns`
+      + ` (remote pod ${helperRemote.median_ns}): the FIB path is ${f(fibBatch.median_ns / helper.median_ns, 2)}x the helper alone,`
+      + ` ${fibBatch.median_ns - helper.median_ns} ns of its own (remote ${f(remoteFibBatch.median_ns / helperRemote.median_ns, 2)}x, ${remoteFibBatch.median_ns - helperRemote.median_ns} ns)`);
     if (direct) console.log(`  same with fib-direct (BPF_FIB_LOOKUP_DIRECT, no policy rules here): median ${direct.median_ns} ns/packet`);
     console.log(`  repeat=1e6 in one call: ${f(mixed.mean_ns)} ns/packet (TTL runs out after 254 runs: mostly the TTL pass path)`);
     console.log(`endpoint path (same packet, pod B in the endpoint map: no bpf_fib_lookup, no pod CIDR match, no iface lookup):`);
@@ -300,6 +315,7 @@ async function main(): Promise<void> {
     server?.kill(); // ChildProcess.kill: no signal once it has been reaped
     rate?.close();
     rateRemote?.close();
+    if (refDir) rmSync(refDir, { recursive: true, force: true });
     await loader.destroy().catch(() => undefined);
     topo.delete();
   }

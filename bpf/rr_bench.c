@@ -12,6 +12,13 @@
  *   rr_bench_sink  tc ingress of the receiving pod's eth0: counts IPv4 UDP frames and drops everything (no
  *                  socket, no ICMP port unreachable), so the receiver costs little too. Counts in rr_bench_count
  *                  (per CPU).
+ *
+ * And two reference points for the ns/packet figures, run through BPF_PROG_TEST_RUN on the same packet:
+ *
+ *   rr_bench_nop   tc: returns TC_ACT_OK. What the test-run loop itself costs per run.
+ *   rr_bench_fib   tc: bounds-checks the IPv4 header and calls bpf_fib_lookup with what the fast path passes
+ *                  (addresses, TOS, protocol, length, ingress device; flags 0): nothing else. The helper's own cost
+ *                  on this kernel, the floor of any path that calls it.
  */
 #include "lib/common.h"
 
@@ -67,6 +74,33 @@ int rr_bench_sink(struct __sk_buff *ctx)
 	if (n)
 		*n += 1;
 	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int rr_bench_nop(struct __sk_buff *ctx)
+{
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int rr_bench_fib(struct __sk_buff *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct bpf_fib_lookup p = {};
+
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return TC_ACT_SHOT;
+	p.family = AF_INET;
+	p.tos = ip->tos;
+	p.l4_protocol = ip->protocol;
+	p.tot_len = bpf_ntohs(ip->tot_len);
+	p.ipv4_src = ip->saddr;
+	p.ipv4_dst = ip->daddr;
+	p.ifindex = ctx->ingress_ifindex;
+	return bpf_fib_lookup(ctx, &p, sizeof(p), 0) == BPF_FIB_LKUP_RET_SUCCESS ? TC_ACT_OK : TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * rackroute's tc programs. rr_ingress sits at tc ingress of the uplinks and of the host side of every
- * pod veth: pod traffic the kernel FIB can forward is redirected straight to its egress device (or into
- * the pod), everything else goes on to the kernel stack untouched. Attach only to Ethernet devices.
+ * rackroute's tc programs. rr_ingress sits at the ingress of the uplinks (a tc filter) and of the host side of
+ * every pod veth (tcx where the kernel has it, kernel 6.6+; a tc filter otherwise): pod traffic the kernel FIB can
+ * forward is redirected straight to its egress device (or into the pod), everything else goes on to the kernel
+ * stack untouched. Its verdicts mean the same at both hooks (TC_ACT_OK = TCX_PASS, TC_ACT_SHOT = TCX_DROP,
+ * TC_ACT_REDIRECT = TCX_REDIRECT). Attach only to Ethernet devices.
  *
  * IP-in-IP (issue 7) is its own program set (rr_ipip.c) on the same devices: its ingress program decapsulates
  * ahead of this one, its egress program encapsulates what this one redirects to the uplink. rr_ingress reads its

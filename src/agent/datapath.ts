@@ -19,7 +19,7 @@ import type { NodeConfig, SiteConfig } from '../config/types.js';
 import { peersOf } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 import { hostExec, type Exec } from '../dataplane/ebpf/exec.js';
-import { DatapathLoader, TC_HANDLE, TC_PREF, listTcAttachments, onlyDefaultRules, type AttachRole } from '../dataplane/ebpf/loader.js';
+import { DatapathLoader, listTcAttachments, onlyDefaultRules, type AttachRole } from '../dataplane/ebpf/loader.js';
 import {
   CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, POD_F_LOCAL, POD_F_REMOTE, POD_LENS_MAX, PROGRAM_INGRESS, parseCidr,
 } from '../dataplane/ebpf/layout.js';
@@ -436,15 +436,19 @@ export class AgentDatapath {
       this.fail('attach', e);
       return false;
     }
-    const running = new Map(tc.map((a) => [a.ifindex, a.programId]));
+    // What runs on each device: "id/hook" (two entries while a device moves from tc to tcx).
+    const running = new Map<number, Set<string>>();
+    for (const a of tc) running.set(a.ifindex, (running.get(a.ifindex) ?? new Set()).add(`${a.programId}/${a.hook}`));
     const flagsOf = new Map(maps.listIfaces().map((i) => [i.ifindex, i.flags]));
     const attachedUplinks: Device[] = [], attachedPods: Device[] = [];
     for (const { dev, role } of want.values()) {
       const flags = IFACE_F_ATTACHED | (role === 'pod' ? IFACE_F_POD : IFACE_F_UPLINK);
-      if (running.get(dev.ifindex) !== this.programId || flagsOf.get(dev.ifindex) !== flags) {
+      const hook = await this.loader.hookFor(role);
+      const now = running.get(dev.ifindex);
+      if (now?.size !== 1 || !now.has(`${this.programId}/${hook}`) || flagsOf.get(dev.ifindex) !== flags) {
         try {
           await this.loader.attach(dev.ifname, role);
-          this.log.info('attached at tc ingress', { event: 'datapath-attach', device: dev.ifname, ifindex: dev.ifindex, role });
+          this.log.info(`attached at ${hook} ingress`, { event: 'datapath-attach', device: dev.ifname, ifindex: dev.ifindex, role, hook });
         } catch (e) {
           this.fail('attach', e, dev.ifname);
           ok = false;
@@ -484,9 +488,7 @@ export class AgentDatapath {
   /** Detach our filter everywhere in this namespace and remove the pins (withdraw, or the fast path turned off). */
   private async removeAll(why: string): Promise<void> {
     const tc = await listTcAttachments(this.exec);
-    for (const a of tc) {
-      await this.exec.run(['tc', 'filter', 'del', 'dev', a.ifname, 'ingress', 'pref', String(TC_PREF), 'handle', String(TC_HANDLE), 'bpf']);
-    }
+    for (const ifname of new Set(tc.map((a) => a.ifname))) await this.loader.unhook(ifname);
     const pinned = existsSync(join(this.pinDir, 'progs'));
     this.loader.close();
     this.loaded = false;

@@ -16,8 +16,8 @@ export function formatDatapath(s: DatapathStatus, all: boolean): string {
     ...(s.summary ? [formatSummary(s.summary)] : []),
     '',
     s.attachments.length
-      ? formatTable(['Interface', 'Ifindex', 'Role', 'Program', 'State'],
-        s.attachments.map((a) => [a.interface ?? '?', a.ifindex, a.role, a.programId ?? '-', a.state]))
+      ? formatTable(['Interface', 'Ifindex', 'Role', 'Program', 'Hook', 'State'],
+        s.attachments.map((a) => [a.interface ?? '?', a.ifindex, a.role, a.programId ?? '-', a.hook ?? '-', a.state]))
       : 'no attachments',
     '',
     s.nexthops.length

@@ -83,6 +83,12 @@ export function inNs(ns: string, cmd: string, args: readonly string[], timeoutMs
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/** The BPF programs attached in a namespace, as text: tc filters and XDP (`bpftool net show`) and tcx (`rr_tcx show`). */
+export function attachedPrograms(ns: string): string {
+  const tcx = fileURLToPath(new URL('../../bpf/build/rr_tcx', import.meta.url));
+  return `${inNs(ns, 'bpftool', ['-j', 'net', 'show']).stdout}\n${inNs(ns, tcx, ['show']).stdout}`;
+}
+
 /** Packets sent and received by `ping -c N -i I` (with -q); lost = sent - received. */
 export function pingStats(output: string): { sent: number; received: number; lost: number } {
   const m = /(\d+) packets transmitted, (\d+) received/.exec(output);

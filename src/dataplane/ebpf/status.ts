@@ -23,6 +23,8 @@ export interface AttachmentStatus {
   readonly ifindex: number;
   readonly role: 'uplink' | 'pod' | 'unknown';
   readonly programId: number | null;
+  /** tcx or tc (a clsact filter); null when missing. */
+  readonly hook: 'tcx' | 'tc' | null;
   readonly state: AttachmentState;
 }
 
@@ -105,11 +107,11 @@ export async function readDatapathStatus(opts: { pinDir?: string; exec?: Exec; o
       let state: AttachmentState = 'attached';
       if (!t) state = 'missing';
       else if (t.programId !== prog.id) state = 'stale';
-      attachments.push({ interface: nameOf(m.ifindex), ifindex: m.ifindex, role, programId: t?.programId ?? null, state });
+      attachments.push({ interface: nameOf(m.ifindex), ifindex: m.ifindex, role, programId: t?.programId ?? null, hook: t?.hook ?? null, state });
     }
     for (const t of tc) {
       if (managed.some((m) => m.ifindex === t.ifindex)) continue;
-      attachments.push({ interface: t.ifname, ifindex: t.ifindex, role: 'unknown', programId: t.programId, state: 'unmanaged' });
+      attachments.push({ interface: t.ifname, ifindex: t.ifindex, role: 'unknown', programId: t.programId, hook: t.hook, state: 'unmanaged' });
     }
     const podCidrs = maps.listPodCidrs();
     return {
