@@ -29,10 +29,12 @@ RR_INLINE const struct rr_endpoint *rr_endpoint6(const struct rr_config *cfg, co
 }
 
 /*
- * May this packet take the endpoint path? `len` as rr_fib_len computes it (0: unknown, the skb is checked).
- * bpf_check_mtu answers two questions with one device lookup: the ifindex still names a device (a pod deleted
- * since the agent's last pass: -ENODEV, stale entry) and the packet (or each GSO segment) fits its MTU (if not,
- * the FIB path passes it to the stack, which answers frag-needed).
+ * May this packet take the endpoint path? `len` as rr_fib_len computes it: the packet, or one GSO segment (0:
+ * unknown, a GSO packet neither TCP nor UDP). bpf_check_mtu answers two questions with one device lookup: the
+ * ifindex still names a device (a pod deleted since the agent's last pass: -ENODEV, stale entry) and the packet
+ * fits its MTU (if not, the FIB path passes it to the stack, which answers frag-needed). The helper says "fits"
+ * for any GSO skb, whatever `len`: the device MTU it reports back is compared with `len` here, as the next-hop
+ * cache does; with `len` unknown, BPF_MTU_CHK_SEGS has the helper check each segment itself.
  */
 RR_INLINE bool rr_endpoint_usable(struct __sk_buff *ctx, const struct rr_endpoint *ep, __u32 len)
 {
@@ -42,7 +44,9 @@ RR_INLINE bool rr_endpoint_usable(struct __sk_buff *ctx, const struct rr_endpoin
 		return false;
 	if (ep->ifindex == ctx->ingress_ifindex)
 		return false;
-	return bpf_check_mtu(ctx, ep->ifindex, &mtu, 0, 0) == BPF_MTU_CHK_RET_SUCCESS;
+	if (!len)
+		return bpf_check_mtu(ctx, ep->ifindex, &mtu, 0, BPF_MTU_CHK_SEGS) == BPF_MTU_CHK_RET_SUCCESS;
+	return bpf_check_mtu(ctx, ep->ifindex, &mtu, 0, 0) == BPF_MTU_CHK_RET_SUCCESS && len <= mtu;
 }
 
 /* MACs from the entry, then into the pod. RR_REDIRECT, or a negative drop reason. TTL already decremented. */

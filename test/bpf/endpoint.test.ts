@@ -180,6 +180,33 @@ test.serial('a packet too big for the pod veth\'s MTU takes the FIB path, which 
   }
 });
 
+test.serial('a GSO packet whose segments are too big for the pod veth takes the FIB path; one whose segments fit is delivered', (t) => {
+  ns.run(['ip', 'link', 'set', 'lxc1', 'mtu', '1300']);
+  try {
+    // Two TCP segments of `seg` bytes each (40 bytes of headers): bpf_check_mtu alone says "fits" for any GSO skb.
+    const gso = (seg: number) => {
+      const pkt = toPod({ l4: 'tcp', payload: Buffer.alloc(seg * 2, 0x62) });
+      const ctx = skbCtx({ ifindex: up0.ifindex, ingressIfindex: up0.ifindex });
+      ctx.writeUInt32LE(2, 164); // __sk_buff.gso_segs
+      ctx.writeUInt32LE(seg, 176); // __sk_buff.gso_size
+      return { pkt, ctx };
+    };
+    const big = gso(1400);
+    const before = counter(Reason.FWD_ENDPOINT_PEER);
+    const fragBefore = counter(Reason.PASS_FIB_FRAG_NEEDED);
+    const r = progRun(ns.name, loader.programPin, big.pkt, big.ctx);
+    t.is(r.retval, TC_ACT_OK, '1440-byte segments into a 1300 MTU: to the stack');
+    t.is(counter(Reason.PASS_FIB_FRAG_NEEDED), fragBefore + 1, 'by the FIB path (frag-needed)');
+    t.is(counter(Reason.FWD_ENDPOINT_PEER), before, 'not the endpoint path');
+    const fits = gso(1200);
+    const r2 = progRun(ns.name, loader.programPin, fits.pkt, fits.ctx);
+    t.is(r2.retval, TC_ACT_REDIRECT);
+    t.is(counter(Reason.FWD_ENDPOINT_PEER), before + 1, '1240-byte segments: the endpoint path');
+  } finally {
+    ns.run(['ip', 'link', 'set', 'lxc1', 'mtu', '1500']);
+  }
+});
+
 test.serial('a packet from the pod veth to its own pod (hairpin) takes the FIB path', (t) => {
   const pkt = buildPacket({ src: '10.244.1.6', dst: '10.244.1.5', srcMac: POD_MAC, dstMac: lxc1.mac, l4: 'tcp' });
   expect(t, pkt, 'lxc1', TC_ACT_OK, Reason.PASS_HAIRPIN);
