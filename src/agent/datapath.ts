@@ -26,7 +26,7 @@ import {
 import { collectStalePins, pinDirForNamespace, removePins } from '../dataplane/ebpf/pins.js';
 import { discoverEndpoints, discoverPodVeths, discoverUplinks, listLinks, type Device } from '../dataplane/ebpf/discover.js';
 import { syncEndpoints, syncPodCidrs } from '../dataplane/ebpf/sync.js';
-import { NexthopHolds, discoverNexthops } from '../dataplane/ebpf/nexthops.js';
+import { NexthopHolds, discoverNexthops, routeEventDsts } from '../dataplane/ebpf/nexthops.js';
 import { readDatapathStatus, type DatapathAgentInfo, type DatapathApiStatus } from '../dataplane/ebpf/status.js';
 
 export type DatapathStage = 'cleanup' | 'load' | 'maps' | 'discover' | 'attach' | 'detach';
@@ -237,20 +237,34 @@ export class AgentDatapath {
   /**
    * Link added / removed / up: look again shortly (the pod's route follows its veth by a few milliseconds). And
    * neighbour changes on the uplinks (a gateway's MAC or state is in the next-hop cache); the pods' own neighbour
-   * churn is ignored.
+   * churn is ignored. And route changes in the tables the kernel consults with the default rules (local, main,
+   * default) that touch a remote pod CIDR: its cached next hops go at once (the kernel has changed already: until
+   * the pass, its traffic takes bpf_fib_lookup), whoever made the change.
    */
   private watchLinks(): void {
-    const argv = [...(this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--'] : []), 'ip', '-o', 'monitor', 'link', 'neigh'];
+    const argv = [...(this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--'] : []), 'ip', '-o', 'monitor', 'label', 'link', 'neigh', 'route'];
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     child.on('error', (e) => this.log.warn('no link events (periodic passes only)', { event: 'datapath-monitor', error: e.message }));
     let partial = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
-      const relevant = lines.some((line) => {
-        const neigh = /^(?:Deleted |Miss )?\S+ dev (\S+) /.exec(line);
-        return !neigh || this.uplinks.some((u) => u.ifname === neigh[1]);
-      });
+      const routeDsts: string[] = [];
+      let relevant = false;
+      for (const line of lines) {
+        const m = /^\[(LINK|NEIGH|ROUTE)\](.*)$/.exec(line);
+        if (!m) continue;
+        const [, kind, rest] = m as unknown as [string, string, string];
+        if (kind === 'LINK') relevant = true;
+        else if (kind === 'NEIGH') {
+          const dev = /^(?:Deleted |Miss )?\S+ dev (\S+) /.exec(rest);
+          if (dev && this.uplinks.some((u) => u.ifname === dev[1])) relevant = true;
+        } else {
+          const table = / table (\S+)/.exec(rest)?.[1];
+          if (table === undefined || table === 'local' || table === 'main' || table === 'default') routeDsts.push(...routeEventDsts(rest));
+        }
+      }
+      if (routeDsts.length && this.routesChanged(routeDsts)) relevant = true;
       if (!relevant) return;
       this.eventTimer ??= setTimeout(() => {
         this.eventTimer = undefined;
@@ -385,6 +399,18 @@ export class AgentDatapath {
       this.loader.maps().clearNexthops(cached);
       this.log.debug('next hops uncached for a route change', { event: 'datapath-nexthops-drop', cidrs: cached });
     });
+  }
+
+  /** The kernel's routes to `dsts` changed (a route event): true when cached next hops were dropped for it. */
+  private routesChanged(dsts: readonly string[]): boolean {
+    if (!this.enabled) return false;
+    const cached = this.nexthops.changed(dsts);
+    if (!cached.length || !this.loaded) return false;
+    this.guard('maps', () => {
+      this.loader.maps().clearNexthops(cached);
+      this.log.info('next hops uncached: their route changed', { event: 'datapath-nexthops-drop', cidrs: cached });
+    });
+    return true;
   }
 
   /** A reconciler pass has written every route change up to `seq`: what was held for them may be cached again. */

@@ -211,6 +211,30 @@ test.serial('pods across racks: ping (IPv4, IPv6) and TCP are carried by the fas
   for (const n of NODES) t.is(drops(await datapath(n)), 0, `${n}: no drops`);
 });
 
+test.serial('a route someone else adds inside a cached remote pod CIDR uncaches it from the route event; it is cached again when the route goes', async (t) => {
+  const n = ns('node1');
+  const logFile = join(state.nodes.node1.dir, 'rackroute.log');
+  const from = readFileSync(logFile, 'utf8').length;
+  const cachedNow = async () => (await datapath('node1')).nexthops.some((e) => e.cidr === '10.244.3.0/24');
+  await waitUntil('10.244.3.0/24 in node1\'s next-hop cache', 15_000, async () => ((await cachedNow()) ? true : undefined));
+  // A more specific route inside node3's pod CIDR: the kernel now blackholes half of it, so the cached next hop
+  // (the whole /24 via the leaf) would be wrong.
+  const add = inNs(n, 'ip', ['route', 'add', 'blackhole', '10.244.3.128/25']);
+  t.is(add.status, 0, add.stderr);
+  try {
+    await waitUntil('node1 to drop 10.244.3.0/24 from the cache', 15_000, async () => ((await cachedNow()) ? undefined : true));
+    const drop = readFileSync(logFile, 'utf8').slice(from).split('\n').find((l) => l.includes('"event":"datapath-nexthops-drop"') && l.includes('10.244.3.0/24'));
+    t.truthy(drop, 'dropped on the route event (not only at the next periodic pass)');
+    t.log(drop);
+    // The next pass leaves it to bpf_fib_lookup and says why.
+    await waitUntil('the reason in the log', 15_000, () => (readFileSync(logFile, 'utf8').slice(from).includes('"event":"datapath-nexthops-skipped"') ? true : undefined));
+  } finally {
+    inNs(n, 'ip', ['route', 'del', 'blackhole', '10.244.3.128/25']);
+  }
+  await waitUntil('10.244.3.0/24 cached again', 15_000, async () => ((await cachedNow()) ? true : undefined));
+  t.pass();
+});
+
 test.serial('a pod veth created after the agent started is attached within seconds', async (t) => {
   const n = ns('node1');
   const sh = (args: string[], inNode = true) => {

@@ -229,6 +229,23 @@ export function affectedBy(cached: readonly string[], dsts: readonly string[]): 
   return affected(new CidrIndex(cached), dsts);
 }
 
+const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast', 'unreachable', 'blackhole', 'prohibit', 'throw', 'nat']);
+
+/**
+ * The destination of a route as `ip -o monitor route` prints it ("Deleted " first when removed, a route type
+ * before it unless unicast, "default" for /0 of either family, a bare address for a host route): the CIDRs it may
+ * stand for, or [] when the line is not a route.
+ */
+export function routeEventDsts(line: string): string[] {
+  const words = line.replace(/^Deleted /, '').trim().split(/\s+/);
+  let dst = words[0] ?? '';
+  if (ROUTE_TYPES.has(dst)) dst = words[1] ?? '';
+  if (dst === 'default') return ['0.0.0.0/0', '::/0'];
+  if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst)) return [dst.includes('/') ? dst : `${dst}/32`];
+  if (/^[0-9a-f:]+:[0-9a-f:.]*(\/\d+)?$/i.test(dst)) return [dst.includes('/') ? dst : `${dst}/128`];
+  return [];
+}
+
 /**
  * What the next-hop cache holds and may hold while the agent changes kernel routes (the agent's bookkeeping, kept
  * pure for the tests): a CIDR whose route is being changed is dropped from the cache at once and held out until a
@@ -264,6 +281,21 @@ export class NexthopHolds {
   changing(dsts: readonly string[], seq: number): string[] {
     const hit = affected(this.remote, dsts);
     for (const c of hit) this.held.set(c, Math.max(seq, this.held.get(c) ?? 0));
+    const drop = hit.filter((c) => this.cached.includes(c));
+    this.cached = this.cached.filter((c) => !drop.includes(c));
+    return drop;
+  }
+
+  /**
+   * The kernel's routes to `dsts` changed (a route event: someone else's change, or the agent's own after the
+   * fact): returns the cached CIDRs to clear from the maps now. A discovery begun before this may have read the old
+   * route, so admit() leaves these CIDRs out of it; the next pass caches them again if they still qualify.
+   */
+  changed(dsts: readonly string[]): string[] {
+    const hit = affected(this.remote, dsts);
+    if (!hit.length) return [];
+    this.generation++;
+    for (const c of hit) this.releasedAt.set(c, this.generation);
     const drop = hit.filter((c) => this.cached.includes(c));
     this.cached = this.cached.filter((c) => !drop.includes(c));
     return drop;

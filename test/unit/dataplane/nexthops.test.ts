@@ -1,7 +1,7 @@
 // Which remote pod CIDRs the next-hop cache may hold, decided from `ip -j` output captured in a namespace (routes
 // of every shape the kernel prints: one gateway, ECMP legs, RFC 5549 `via inet6`, a locked MTU, a nexthop object).
 import test from 'ava';
-import { NexthopHolds, affectedBy, nexthopsFor, routeQueries, type IpRouteJson, type NexthopEntry } from '../../../src/dataplane/ebpf/nexthops.js';
+import { NexthopHolds, affectedBy, nexthopsFor, routeEventDsts, routeQueries, type IpRouteJson, type NexthopEntry } from '../../../src/dataplane/ebpf/nexthops.js';
 import { formatCidr, parseCidr } from '../../../src/dataplane/ebpf/layout.js';
 import { cidrContains } from '../../../src/dataplane/ebpf/discover.js';
 import fc from 'fast-check';
@@ -115,6 +115,34 @@ test('changes outside the remote pod CIDRs touch nothing; clear() forgets the ca
   t.deepEqual(h.cidrs, []);
   t.deepEqual(h.changing(['10.244.3.0/24'], 2), [], 'nothing cached: nothing to clear, but held');
   t.deepEqual(h.heldCidrs, ['10.244.3.0/24']);
+});
+
+test('a route changed in the kernel by someone else: dropped at once, not held; a discovery begun before it does not count', (t) => {
+  const h = new NexthopHolds();
+  h.setRemote(REMOTE);
+  h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], h.begin());
+  const since = h.begin(); // a pass reads the kernel...
+  t.deepEqual(h.changed(['10.244.3.128/25']), ['10.244.3.0/24'], 'a more specific route inside it: cleared from the maps now');
+  t.deepEqual(h.cidrs, ['10.244.4.0/24']);
+  t.deepEqual(h.heldCidrs, [], 'nothing to wait for: the kernel has changed already');
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], since).map((e) => e.cidr), ['10.244.4.0/24'], '...and read it before the change');
+  t.deepEqual(h.admit([entry('10.244.3.0/24'), entry('10.244.4.0/24')], h.begin()).map((e) => e.cidr), REMOTE, 'the next pass decides again');
+  t.deepEqual(h.changed(['192.168.0.0/24', 'not a cidr']), []);
+  t.deepEqual(h.changed(['0.0.0.0/0']).sort(), REMOTE, 'a default route covers them all');
+});
+
+test('route events as `ip -o monitor label route` prints them (after the label)', (t) => {
+  t.deepEqual(routeEventDsts('10.244.3.0/24 via 10.9.0.2 dev d0 '), ['10.244.3.0/24']);
+  t.deepEqual(routeEventDsts('Deleted 10.244.3.0/24 via 10.9.0.3 dev d0 '), ['10.244.3.0/24']);
+  t.deepEqual(routeEventDsts('blackhole 10.244.4.0/24 '), ['10.244.4.0/24']);
+  t.deepEqual(routeEventDsts('Deleted unreachable 10.244.4.0/24 proto 199'), ['10.244.4.0/24']);
+  t.deepEqual(routeEventDsts('fd00:244:3::/64 dev d0 metric 1024 pref medium'), ['fd00:244:3::/64']);
+  t.deepEqual(routeEventDsts('default via 10.9.0.2 dev d0 '), ['0.0.0.0/0', '::/0']);
+  t.deepEqual(routeEventDsts('10.244.6.7 dev d0 scope link '), ['10.244.6.7/32']);
+  t.deepEqual(routeEventDsts('local fe80::4c33:32ff:fefa:2e2e dev d1 table local proto kernel metric 0 pref medium'), ['fe80::4c33:32ff:fefa:2e2e/128']);
+  t.deepEqual(routeEventDsts('10.244.5.0/24 nhid 12 proto bgp metric 20'), ['10.244.5.0/24']);
+  t.deepEqual(routeEventDsts(''), []);
+  t.deepEqual(routeEventDsts('nexthop id 12 via 10.9.0.2 dev d0'), []);
 });
 
 test('affectedBy agrees with "one inside the other" checked pair by pair (fast-check)', (t) => {
