@@ -78,26 +78,34 @@ static int prog_name(__u32 id, char *name, int *fd_out)
 	return 0;
 }
 
+/* IFNAME's DIR hook: *type and *ifindex set, and the ids of the programs there in ids; their count, or -errno. */
+static int hook(const char *ifname, const char *dir, int *type, int *ifindex, __u32 *ids)
+{
+	*type = direction(dir);
+	if (*type < 0)
+		return -EINVAL;
+	*ifindex = (int)if_nametoindex(ifname);
+	if (!*ifindex)
+		return -ENODEV;
+	return query(*ifindex, *type, ids);
+}
+
 static int cmd_attach(const char *pin, const char *ifname, const char *dir)
 {
-	int type = direction(dir), ifindex = (int)if_nametoindex(ifname), fd, n, i;
+	int type, ifindex, fd, n, i;
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info), ids[MAX_PROGS];
 	LIBBPF_OPTS(bpf_prog_attach_opts, opts);
 
-	if (type < 0)
-		return fail(dir, EINVAL);
-	if (!ifindex)
-		return fail(ifname, errno);
+	n = hook(ifname, dir, &type, &ifindex, ids);
+	if (n < 0)
+		return fail(ifname, -n);
 	fd = bpf_obj_get(pin);
 	if (fd < 0)
 		return fail(pin, errno);
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return fail("program info", errno);
-	n = query(ifindex, type, ids);
-	if (n < 0)
-		return fail("query", -n);
 	for (i = 0; i < n; i++) {
 		char name[BPF_OBJ_NAME_LEN];
 		int old;
@@ -120,16 +128,12 @@ static int cmd_attach(const char *pin, const char *ifname, const char *dir)
 
 static int cmd_detach(const char *ifname, const char *dir, const char *want)
 {
-	int type = direction(dir), ifindex = (int)if_nametoindex(ifname), n, i;
+	int type, ifindex, n, i;
 	__u32 ids[MAX_PROGS];
 
-	if (type < 0)
-		return fail(dir, EINVAL);
-	if (!ifindex)
-		return fail(ifname, errno);
-	n = query(ifindex, type, ids);
+	n = hook(ifname, dir, &type, &ifindex, ids);
 	if (n < 0)
-		return fail("query", -n);
+		return fail(ifname, -n);
 	for (i = 0; i < n; i++) {
 		char name[BPF_OBJ_NAME_LEN];
 		int fd;

@@ -186,10 +186,7 @@ test.serial('a GSO packet whose segments are too big for the pod veth takes the 
     // Two TCP segments of `seg` bytes each (40 bytes of headers): bpf_check_mtu alone says "fits" for any GSO skb.
     const gso = (seg: number) => {
       const pkt = toPod({ l4: 'tcp', payload: Buffer.alloc(seg * 2, 0x62) });
-      const ctx = skbCtx({ ifindex: up0.ifindex, ingressIfindex: up0.ifindex });
-      ctx.writeUInt32LE(2, 164); // __sk_buff.gso_segs
-      ctx.writeUInt32LE(seg, 176); // __sk_buff.gso_size
-      return { pkt, ctx };
+      return { pkt, ctx: skbCtx({ ifindex: up0.ifindex, ingressIfindex: up0.ifindex, gso: { segs: 2, size: seg } }) };
     };
     const big = gso(1400);
     const before = counter(Reason.FWD_ENDPOINT_PEER);

@@ -103,10 +103,7 @@ function fromPod(dst: string, total: number): Buffer {
 /** A TCP GSO packet from the pod: `segs` segments of `gsoSize` bytes of payload each. */
 function gsoFromPod(dst: string, gsoSize: number, segs: number): { pkt: Buffer; ctx: Buffer } {
   const pkt = buildPacket({ src: '10.244.1.5', dst, l4: 'tcp', srcMac: POD_MAC, dstMac: LXC_MAC, payload: Buffer.alloc(gsoSize * segs, 0x62) });
-  const ctx = skbCtx({ ifindex: lxc1, ingressIfindex: lxc1 });
-  ctx.writeUInt32LE(segs, 164); // __sk_buff.gso_segs
-  ctx.writeUInt32LE(gsoSize, 176); // __sk_buff.gso_size
-  return { pkt, ctx };
+  return { pkt, ctx: skbCtx({ ifindex: lxc1, ingressIfindex: lxc1, gso: { segs, size: gsoSize } }) };
 }
 
 function run(pkt: Buffer, ctx = skbCtx({ ifindex: lxc1, ingressIfindex: lxc1 })) {

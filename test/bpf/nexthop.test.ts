@@ -247,10 +247,7 @@ test.serial('a packet too big for the next hop\'s device, or a GSO segment too b
     // GSO: bpf_check_mtu says "fits" for any GSO skb; the segment (40 + 1400 bytes) is compared with the MTU.
     const gso = (seg: number) => {
       const pkt = fromPod({ l4: 'tcp', payload: Buffer.alloc(seg * 2, 0x62) });
-      const ctx = skbCtx({ ifindex: lxc1.ifindex, ingressIfindex: lxc1.ifindex });
-      ctx.writeUInt32LE(2, 164); // __sk_buff.gso_segs
-      ctx.writeUInt32LE(seg, 176); // __sk_buff.gso_size
-      return { pkt, ctx };
+      return { pkt, ctx: skbCtx({ ifindex: lxc1.ifindex, ingressIfindex: lxc1.ifindex, gso: { segs: 2, size: seg } }) };
     };
     const big = gso(1400);
     sameAsFibPath(t, big.pkt, [{ cidr: REMOTE4, nexthops: [viaTor()] }], lxc1.ifindex, big.ctx);

@@ -6,10 +6,15 @@ import { join } from 'node:path';
 import { sh } from './netns.js';
 
 /** struct __sk_buff (192 bytes on 6.x): only the fields test_run accepts are set. */
-export function skbCtx(opts: { ifindex: number; ingressIfindex: number }): Buffer {
+/** A __sk_buff for BPF_PROG_TEST_RUN; `gso`: a GSO packet of `segs` segments of `size` bytes of payload each. */
+export function skbCtx(opts: { ifindex: number; ingressIfindex: number; gso?: { segs: number; size: number } }): Buffer {
   const ctx = Buffer.alloc(192);
   ctx.writeUInt32LE(opts.ingressIfindex, 36);
   ctx.writeUInt32LE(opts.ifindex, 40);
+  if (opts.gso) {
+    ctx.writeUInt32LE(opts.gso.segs, 164); // gso_segs
+    ctx.writeUInt32LE(opts.gso.size, 176); // gso_size
+  }
   return ctx;
 }
 
