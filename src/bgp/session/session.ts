@@ -595,7 +595,8 @@ export class PeerSession {
     this.reconcile();
     const main = this.main;
     if (main !== mainBefore || main.fsm.name !== stateBefore) {
-      const reason = main === mainBefore ? (main.fsm.lastTransition?.reason ?? '') : 'collision-resolved';
+      // A connection that was not the session's took over: it just came up (promote), or the other one was dumped.
+      const reason = main === mainBefore || main === c ? (main.fsm.lastTransition?.reason ?? '') : 'collision-resolved';
       this.changed(stateBefore, main.fsm.name, reason);
     }
   }
@@ -635,6 +636,7 @@ export class PeerSession {
         this.hooks.routeRefresh(this, a.afi, a.safi, a.subtype);
         return;
       case 'session-up': {
+        if (c !== this.main) this.promote(c);
         this.contexts = negotiatedContexts(a.negotiated);
         this.lastNegotiated = a.negotiated;
         c.framer.extendedMessage = a.negotiated.extendedMessage;
@@ -695,6 +697,20 @@ export class PeerSession {
     if (arriving.capabilities.gracefulRestart?.restarting !== true) return false;
     const sameEpoch = existing.peerOpen.capabilities.gracefulRestart?.restarting === true;
     return !(sameEpoch && this.clock.now() - existing.establishedAt < RESTART_GUARD_MS);
+  }
+
+  /**
+   * Another connection reached Established while the session's own was still connecting (the peer's SYN won the
+   * race; no collision was possible yet: ours had no OPEN). It is the session from now on: sends go out on it, and
+   * status reports it. The one it replaces carries on if it has a socket, to be dumped as a collision with this
+   * Established one when its OPEN arrives (RFC 4271 §6.8); without a socket it has nothing left to do.
+   */
+  private promote(c: Conn): void {
+    const old = this.main;
+    this.conns = [c, ...this.conns.filter((x) => x !== c)];
+    this.log?.info('connection took over', { event: 'connection-promoted', direction: c.direction, replaced: old.fsm.name });
+    // Idle from any state (Active would keep its ConnectRetry timer running for nothing): reconcile() drops it.
+    if (old.socket === null && old.fsm.name !== 'Idle') this.enqueue(old, { kind: 'manual-stop', silent: true });
   }
 
   /** Drop finished extra connections; when the session's FSM is down and another connection lives, it takes over. */

@@ -97,6 +97,17 @@ export class MemNet {
   readonly sockets: MemSocket[] = [];
   /** Dials to these addresses fail with ECONNREFUSED. */
   readonly down = new Set<string>();
+  /** Dials to these addresses hang (SYN unanswered) until release(). */
+  readonly hold = new Set<string>();
+  private held: (() => void)[] = [];
+
+  /** Completes the dials held so far (and stops holding new ones). */
+  release(): void {
+    this.hold.clear();
+    const held = this.held;
+    this.held = [];
+    for (const go of held) go();
+  }
 
   dialer(from: string): Dialer {
     return (o: DialOptions): SessionSocket => {
@@ -106,7 +117,7 @@ export class MemNet {
       a.peer = b;
       b.peer = a;
       this.sockets.push(a, b);
-      setImmediate(() => {
+      const go = (): void => {
         const target = this.listeners.get(o.peer);
         if (target === undefined || this.down.has(o.peer)) {
           a.destroy(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
@@ -114,7 +125,8 @@ export class MemNet {
         }
         a.emit('connect');
         target.accept(b);
-      });
+      };
+      setImmediate(() => (this.hold.has(o.peer) ? this.held.push(go) : go()));
       return a;
     };
   }

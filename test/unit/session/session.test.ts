@@ -116,6 +116,35 @@ test('collision: both connect at once, exactly one connection survives, the one 
   t.is(established(p.a), 1);
 });
 
+test('the peer\'s connection is Established while ours is still connecting: it is the session at once, ours is dumped when it arrives', async (t) => {
+  const p = pair({ bPassive: false });
+  p.net.hold.add(B); // A's SYN to B goes unanswered for now
+  p.a.session.start();
+  p.b.session.start();
+  await p.clock.advance(0);
+  t.is(p.b.session.state, 'Established');
+  t.is(p.a.session.state, 'Established', 'A reports the session Established on B\'s connection');
+  t.is(p.a.session.status().direction, 'inbound');
+  t.is(established(p.a), 1);
+  // What A sends now goes out on that connection (before, it went to the dial still in progress, and was lost).
+  const eor = encode(endOfRibMessage(1, 1));
+  t.true(p.a.session.send([eor]));
+  await p.clock.advance(0);
+  t.is(p.b.events.filter((e) => e.kind === 'update').length, 1, 'B received A\'s UPDATE');
+  // A's own connection completes: the OPENs cross, and the Established connection is kept.
+  p.net.release();
+  await p.clock.advance(0);
+  t.is(p.a.session.state, 'Established');
+  t.is(p.b.session.state, 'Established');
+  t.is(p.net.open().length, 2, 'one connection: its two ends');
+  t.is(established(p.a), 1);
+  t.is(established(p.b), 1);
+  t.false(p.a.events.some((e) => e.kind === 'down') || p.b.events.some((e) => e.kind === 'down'));
+  await p.clock.advance(20_000);
+  t.is(p.net.open().length, 2);
+  t.is(p.a.session.state, 'Established');
+});
+
 test('collision decided the other way when the lower identifier is ours', async (t) => {
   const net = new MemNet();
   const clock = new FakeClock();
