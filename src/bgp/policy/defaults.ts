@@ -30,12 +30,19 @@ export function defaultImportPolicy(input: DefaultImportInput): PolicyDef {
 export interface DefaultExportInput {
   /** This node's pod CIDRs (and service VIPs), exactly as announced. */
   readonly ownPrefixes: readonly string[];
+  /**
+   * A route reflector's mesh sessions: the cluster's pod ranges too, so what one node announces reaches the others
+   * (RFC 4456). The RIB's export rules still decide what may be reflected to whom (client / non-client).
+   */
+  readonly reflect?: readonly { prefix: string; le?: number }[];
 }
 
 export function defaultExportPolicy(input: DefaultExportInput): PolicyDef {
-  const terms: TermDef[] = input.ownPrefixes.length === 0
-    ? []
-    : [{ name: 'own-prefixes', match: { prefixList: input.ownPrefixes.map((prefix) => ({ prefix })) }, result: 'accept' }];
+  const terms: TermDef[] = [];
+  if (input.ownPrefixes.length > 0) {
+    terms.push({ name: 'own-prefixes', match: { prefixList: input.ownPrefixes.map((prefix) => ({ prefix })) }, result: 'accept' });
+  }
+  if (input.reflect?.length) terms.push({ name: 'reflected-pod-ranges', match: { prefixList: [...input.reflect] }, result: 'accept' });
   return { name: 'default-export', terms, default: 'reject' };
 }
 

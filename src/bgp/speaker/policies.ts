@@ -1,7 +1,7 @@
 // The site file's policies (config) as the policy engine's definitions, and the import/export policy of each
 // peer: `default` (RFC 8212 spirit: the cluster's pod ranges and the default route in; this node's own prefixes
-// out), `all`, `none`, or a named policy.
-import type { NodeConfig, PolicyConfig, PolicyRef, SiteConfig, TermConfig } from '../../config/types.js';
+// out, and from a route reflector to its mesh sessions the pod ranges it reflects), `all`, `none`, or a named policy.
+import type { NodeConfig, PeerConfig, PolicyConfig, PolicyRef, SiteConfig, TermConfig } from '../../config/types.js';
 import {
   ACCEPT_ALL_DEF, compilePolicy, defaultExportPolicy, defaultImportPolicy, PolicyError, REJECT_ALL_DEF,
   type ActionsDef, type MatchDef, type PolicyDef, type TermDef,
@@ -65,6 +65,9 @@ export function importPolicy(ref: PolicyRef, site: SiteConfig, node: NodeConfig)
   return compilePolicy(defFor(ref, site, () => defaultImportPolicy({ podRanges: podRanges(site, node), defaultRoute: true, ownPrefixes: ownPrefixes(node) })));
 }
 
-export function exportPolicy(ref: PolicyRef, site: SiteConfig, node: NodeConfig): RoutePolicy {
-  return compilePolicy(defFor(ref, site, () => defaultExportPolicy({ ownPrefixes: ownPrefixes(node) })));
+/** `peer`: the session's config; a route reflector's mesh sessions pass the cluster's pod ranges by default. */
+export function exportPolicy(ref: PolicyRef, site: SiteConfig, node: NodeConfig, peer?: Pick<PeerConfig, 'origin'>): RoutePolicy {
+  const mesh = site.nodeMesh;
+  const reflects = peer?.origin === 'mesh' && mesh.mode === 'route-reflectors' && mesh.routeReflectors.some((r) => r.node === node.name);
+  return compilePolicy(defFor(ref, site, () => defaultExportPolicy({ ownPrefixes: ownPrefixes(node), ...(reflects ? { reflect: podRanges(site, node) } : {}) })));
 }
