@@ -62,6 +62,9 @@ export interface PathView {
   readonly med?: number;
   readonly communities?: readonly string[];
   readonly largeCommunities?: readonly string[];
+  /** Route reflection (RFC 4456), with --detail: the router id of the path's originator, and the clusters it crossed. */
+  readonly originatorId?: string;
+  readonly clusterList?: readonly string[];
   readonly best: boolean;
   readonly multipath: boolean;
   readonly stale: boolean;

@@ -68,14 +68,16 @@ export function registerClientCommands(program: Command): void {
         `${route.transport ?? ''}${route.transportReason && route.transport !== 'local' ? ` (${route.transportReason})` : ''}`;
       const rows = r.routes.flatMap((route) => (route.paths.length === 0
         // a tunnel route to a pod CIDR the Loc-RIB does not have (from the site file's node list)
-        ? [[' ', route.prefix, '-', 'site file', '-', transport(route), ...(opts.detail ? ['', '', '', '', ''] : [])]]
+        ? [[' ', route.prefix, '-', 'site file', '-', transport(route), ...(opts.detail ? ['', '', '', '', '', ''] : [])]]
         : route.paths.map((p, i) => {
         const mark = `${p.stale ? 'S' : ''}${p.best ? '*>' : p.multipath ? '*=' : ' '}`;
         const base = [mark, i === 0 ? route.prefix : '', p.nextHop, p.peer, p.asPath || '-', i === 0 ? transport(route) : ''];
-        return opts.detail ? [...base, p.origin, p.localPref ?? '', p.med ?? '', (p.communities ?? []).join(' '), p.reason ?? ''] : base;
+        // Route reflection (RFC 4456): "originator / cluster list", as FRR's "Originator: ..., Cluster list: ...".
+        const reflected = p.originatorId ? `${p.originatorId} / ${(p.clusterList ?? []).join(' ')}` : '';
+        return opts.detail ? [...base, p.origin, p.localPref ?? '', p.med ?? '', (p.communities ?? []).join(' '), reflected, p.reason ?? ''] : base;
       })));
       const headers = ['', 'Prefix', 'NextHop', 'Peer', 'AS path', 'Transport'];
-      printTable(opts.detail ? [...headers, 'Origin', 'LocPrf', 'MED', 'Communities', 'Reason'] : headers, rows);
+      printTable(opts.detail ? [...headers, 'Origin', 'LocPrf', 'MED', 'Communities', 'Originator / clusters', 'Reason'] : headers, rows);
       console.log(`${r.total} prefixes`);
     });
 

@@ -61,6 +61,7 @@ export interface KernelRoute {
   readonly dst: string;
   readonly gateway?: string;
   readonly type?: string;
+  readonly dev?: string;
   readonly protocol?: string;
   readonly metric?: number;
   readonly nexthops?: ReadonlyArray<{ gateway: string; dev: string }>;

@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import { BgpCodecError, type CodecContext } from '../codec/index.js';
 import { notificationName, type Negotiated } from '../fsm/index.js';
 import {
-  formatPrefix, LOCAL_PEER, makeAttrs, parsePrefix, Rib, type Family, type LocRibChange, type PeerId, type RibPath,
+  formatIPv4, formatPrefix, LOCAL_PEER, makeAttrs, parsePrefix, Rib, type Family, type LocRibChange, type PeerId, type RibPath,
 } from '../rib/index.js';
 import type { DynamicNeighborConfig, NodeConfig, PeerConfig, SiteConfig } from '../../config/types.js';
 import type { Logger } from '../../util/log.js';
@@ -168,7 +168,7 @@ export class BgpSpeaker {
       address: config.address,
       asn: config.asn,
       importPolicy: importPolicy(config.import, this.site, this.node),
-      exportPolicy: exportPolicy(config.export, this.site, this.node),
+      exportPolicy: exportPolicy(config.export, this.site, this.node, config),
       routeReflectorClient: config.routeReflectorClient,
       maxPrefix: config.maxPrefix?.limit,
       mraiMs: config.advertisementInterval * 1000,
@@ -218,7 +218,7 @@ export class BgpSpeaker {
     if (!this.rib.setImportPolicy(e.id, importPolicy(config.import, this.site, this.node))) {
       for (const afi of [1, 2]) e.session.refresh(afi, 1);
     }
-    this.rib.setExportPolicy(e.id, exportPolicy(config.export, this.site, this.node));
+    this.rib.setExportPolicy(e.id, exportPolicy(config.export, this.site, this.node, config));
     this.schedule();
   }
 
@@ -524,6 +524,8 @@ export class BgpSpeaker {
         ...(a.med !== undefined ? { med: a.med } : {}),
         ...(opts.detail && a.communities.length ? { communities: a.communities.map((c) => `${Math.floor(c / 65536)}:${c % 65536}`) } : {}),
         ...(opts.detail && a.largeCommunities.length ? { largeCommunities: a.largeCommunities.map((c) => c.join(':')) } : {}),
+        ...(opts.detail && a.originatorId !== undefined ? { originatorId: formatIPv4(a.originatorId) } : {}),
+        ...(opts.detail && a.clusterList.length ? { clusterList: a.clusterList.map((c) => formatIPv4(c)) } : {}),
         best: isBest,
         multipath: multipath.some((m) => same(p, m)),
         stale: p.stale,
