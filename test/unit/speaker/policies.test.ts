@@ -15,7 +15,9 @@ const passes = (node: string, peer: string, prefix: string): boolean => {
   const n = selectNode(site, node);
   const p = peersOf(site, n).find((x) => x.address === peer);
   if (!p) throw new Error(`${node} has no session with ${peer}`);
-  return exportPolicy(p.export, site, n, p).evaluate(parsePrefix(prefix), attrs, ctx) !== null;
+  const pol = exportPolicy(p.export, site, n, p);
+  const key = parsePrefix(prefix);
+  return pol.apply(pol.match(key, attrs), { ...attrs, id: 0 }, ctx) !== null;
 };
 
 test('a route reflector (node-b) passes its own pod CIDR and the ones it reflects to its client (node-c)', (t) => {

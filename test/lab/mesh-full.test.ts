@@ -1,0 +1,85 @@
+// The full node mesh, for real: the leaf-spine lab with `nodeMesh: full` over the whole site. Every node peers
+// with every other (iBGP) besides its leaf; each learns a pod CIDR from its own node only (iBGP split horizon,
+// RFC 4271 §9.2: nobody passes on what it learned over iBGP), without reflection attributes; pods reach each other.
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inNs, lab, labDownQuietly, labUp, waitUntil } from './helpers.js';
+import type { LabState } from '../../src/lab/state.js';
+import { apiRequest } from '../../src/api/client.js';
+import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
+
+const NAME = 't-meshfull';
+const dir = mkdtempSync(join(tmpdir(), 'rr-meshfull-'));
+const labs = lab('leaf-spine').replace(/leaf-spine\.clab\.yml$/, '');
+const siteFile = join(dir, 'site.yaml');
+const topo = join(dir, 'leaf-spine.clab.yml');
+writeFileSync(siteFile, `${readFileSync(join(labs, 'leaf-spine/site.yaml'), 'utf8')}
+nodeMesh: { mode: full, scope: site }
+`);
+writeFileSync(topo, readFileSync(lab('leaf-spine'), 'utf8')
+  .replace(/^name: leaf-spine$/m, `name: ${NAME}`)
+  .replaceAll('leaf-spine/site.yaml:', `${siteFile}:`)
+  .replace(/- (frr\/daemons|leaf-spine\/\w+\.conf|scripts\/pods\.sh):/g, (_m, p: string) => `- ${labs}${p}:`));
+
+const NODES = { node1: '10.0.1.10', node2: '10.0.1.11', node3: '10.0.2.10', node4: '10.0.2.11' } as const;
+const LEAF = { node1: '10.0.1.1', node2: '10.0.1.1', node3: '10.0.2.1', node4: '10.0.2.1' } as const;
+type Node = keyof typeof NODES;
+const nodes = Object.keys(NODES) as Node[];
+
+let state: LabState;
+const sock = (node: Node): string => state.nodes[node].control as string;
+const status = (node: Node): Promise<StatusResponse> => apiRequest<StatusResponse>(sock(node), 'GET', '/v1/status');
+const routes = (node: Node): Promise<RoutesResponse> => apiRequest<RoutesResponse>(sock(node), 'GET', '/v1/routes?detail=1');
+
+test.before(async () => {
+  state = labUp(NAME, topo);
+  await waitUntil('the mesh up and every route learned', 60_000, async () => {
+    for (const n of nodes) {
+      const s = await status(n).catch(() => undefined);
+      if (!s || s.sessions.length !== 4 || s.sessions.some((x) => x.state !== 'Established')) return undefined;
+      const r = await routes(n).catch(() => undefined);
+      if (!r || nodes.some((m) => !r.routes.some((x) => x.prefix === `10.244.${m.slice(4)}.0/24` && x.paths.length > 0))) return undefined;
+    }
+    return true;
+  });
+});
+
+test.after.always(() => {
+  labDownQuietly(NAME, topo);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial('every node peers with its leaf and every other node', async (t) => {
+  for (const n of nodes) {
+    const peers = (await status(n)).sessions.filter((x) => x.state === 'Established').map((x) => x.peer).sort();
+    t.deepEqual(peers, [LEAF[n], ...nodes.filter((m) => m !== n).map((m) => NODES[m])].sort(), n);
+  }
+});
+
+test.serial('a pod CIDR comes over iBGP from its own node only (split horizon), unreflected, next hop that node', async (t) => {
+  for (const n of nodes) {
+    const r = (await routes(n)).routes;
+    for (const m of nodes.filter((x) => x !== n)) {
+      const prefix = `10.244.${m.slice(4)}.0/24`;
+      const ibgp = r.find((x) => x.prefix === prefix)?.paths.filter((p) => p.peer !== LEAF[n]) ?? [];
+      t.deepEqual(ibgp.map((p) => p.peer), [NODES[m]], `${n}: ${prefix} over iBGP from ${m} only`);
+      t.is(ibgp[0]?.nextHop, NODES[m]);
+      t.is(ibgp[0]?.originatorId, undefined);
+      t.is(ibgp[0]?.clusterList, undefined);
+    }
+  }
+});
+
+test.serial('pods reach each other across racks (IPv4, IPv6)', (t) => {
+  const lost: string[] = [];
+  for (const n of nodes) {
+    for (const m of nodes.filter((x) => x !== n)) {
+      for (const dst of [`10.244.${m.slice(4)}.2`, `fd00:244:${m.slice(4)}::2`]) {
+        if (inNs(`${state.nodes[n].ns}-pod1`, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', dst]).status !== 0) lost.push(`${n}/pod1 -> ${dst}`);
+      }
+    }
+  }
+  t.deepEqual(lost, []);
+});
