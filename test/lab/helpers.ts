@@ -1,13 +1,38 @@
 // Helpers for tests that run labs for real (root, network namespaces, FRR). Each test names its lab uniquely
 // (--name) so it never meets a developer's `npm run lab`, and tears it down even when it fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readState as readLabState } from '../../src/lab/state.js';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../bin/rackroute.js', import.meta.url));
 export const lab = (name: string): string => fileURLToPath(new URL(`../../labs/${name}.clab.yml`, import.meta.url));
+
+/**
+ * A copy of the leaf-spine lab under another name, in a scratch directory, with `siteExtra` appended to its site
+ * file (e.g. a nodeMesh section). The other bound files stay the repository's. remove() deletes the directory.
+ */
+export function leafSpineWith(name: string, siteExtra: string): { topo: string; siteFile: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `rr-${name}-`));
+  const labs = lab('leaf-spine').replace(/leaf-spine\.clab\.yml$/, '');
+  const siteFile = join(dir, 'site.yaml');
+  const topo = join(dir, 'leaf-spine.clab.yml');
+  writeFileSync(siteFile, `${readFileSync(join(labs, 'leaf-spine/site.yaml'), 'utf8')}\n${siteExtra}`);
+  writeFileSync(topo, readFileSync(lab('leaf-spine'), 'utf8')
+    .replace(/^name: leaf-spine$/m, `name: ${name}`)
+    .replaceAll('leaf-spine/site.yaml:', `${siteFile}:`)
+    .replace(/- (frr\/daemons|leaf-spine\/\w+\.conf|scripts\/pods\.sh):/g, (_m, p: string) => `- ${labs}${p}:`));
+  return { topo, siteFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The leaf-spine lab's nodes (their addresses) and each one's leaf. */
+export const LEAF_SPINE = {
+  nodes: { node1: '10.0.1.10', node2: '10.0.1.11', node3: '10.0.2.10', node4: '10.0.2.11' },
+  leaf: { node1: '10.0.1.1', node2: '10.0.1.1', node3: '10.0.2.1', node4: '10.0.2.1' },
+} as const;
 
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('lab tests need root (network namespaces, veths, FRR); run `npm test` as root');

@@ -2,29 +2,15 @@
 // with every other (iBGP) besides its leaf; each learns a pod CIDR from its own node only (iBGP split horizon,
 // RFC 4271 §9.2: nobody passes on what it learned over iBGP), without reflection attributes; pods reach each other.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { inNs, lab, labDownQuietly, labUp, waitUntil } from './helpers.js';
+import { inNs, LEAF_SPINE, labDownQuietly, labUp, leafSpineWith, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
 
 const NAME = 't-meshfull';
-const dir = mkdtempSync(join(tmpdir(), 'rr-meshfull-'));
-const labs = lab('leaf-spine').replace(/leaf-spine\.clab\.yml$/, '');
-const siteFile = join(dir, 'site.yaml');
-const topo = join(dir, 'leaf-spine.clab.yml');
-writeFileSync(siteFile, `${readFileSync(join(labs, 'leaf-spine/site.yaml'), 'utf8')}
-nodeMesh: { mode: full, scope: site }
-`);
-writeFileSync(topo, readFileSync(lab('leaf-spine'), 'utf8')
-  .replace(/^name: leaf-spine$/m, `name: ${NAME}`)
-  .replaceAll('leaf-spine/site.yaml:', `${siteFile}:`)
-  .replace(/- (frr\/daemons|leaf-spine\/\w+\.conf|scripts\/pods\.sh):/g, (_m, p: string) => `- ${labs}${p}:`));
-
-const NODES = { node1: '10.0.1.10', node2: '10.0.1.11', node3: '10.0.2.10', node4: '10.0.2.11' } as const;
-const LEAF = { node1: '10.0.1.1', node2: '10.0.1.1', node3: '10.0.2.1', node4: '10.0.2.1' } as const;
+const { topo, remove } = leafSpineWith(NAME, 'nodeMesh: { mode: full, scope: site }\n');
+const NODES = LEAF_SPINE.nodes;
+const LEAF = LEAF_SPINE.leaf;
 type Node = keyof typeof NODES;
 const nodes = Object.keys(NODES) as Node[];
 
@@ -48,7 +34,7 @@ test.before(async () => {
 
 test.after.always(() => {
   labDownQuietly(NAME, topo);
-  rmSync(dir, { recursive: true, force: true });
+  remove();
 });
 
 test.serial('every node peers with its leaf and every other node', async (t) => {

@@ -6,33 +6,20 @@
 // rack directly, across racks natively where the fabric routes the node's address and by VXLAN where it does not.
 // Pods reach each other either way.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { inNs, kernelRoutes, lab, labDownQuietly, labUp, rackroute, waitUntil } from './helpers.js';
+import { inNs, kernelRoutes, LEAF_SPINE, labDownQuietly, labUp, leafSpineWith, rackroute, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
 
 const NAME = 't-mesh';
-const dir = mkdtempSync(join(tmpdir(), 'rr-mesh-'));
-const labs = lab('leaf-spine').replace(/leaf-spine\.clab\.yml$/, '');
-const siteFile = join(dir, 'site.yaml');
-const topo = join(dir, 'leaf-spine.clab.yml');
-writeFileSync(siteFile, `${readFileSync(join(labs, 'leaf-spine/site.yaml'), 'utf8')}
-nodeMesh:
+const { topo, remove } = leafSpineWith(NAME, `nodeMesh:
   mode: route-reflectors
   scope: site
   routeReflectors:
     - { node: node1 }
 `);
-writeFileSync(topo, readFileSync(lab('leaf-spine'), 'utf8')
-  .replace(/^name: leaf-spine$/m, `name: ${NAME}`)
-  .replaceAll('leaf-spine/site.yaml:', `${siteFile}:`)
-  .replace(/- (frr\/daemons|leaf-spine\/\w+\.conf|scripts\/pods\.sh):/g, (_m, p: string) => `- ${labs}${p}:`));
-
-const NODES = { node1: '10.0.1.10', node2: '10.0.1.11', node3: '10.0.2.10', node4: '10.0.2.11' } as const;
-const LEAF = { node1: '10.0.1.1', node2: '10.0.1.1', node3: '10.0.2.1', node4: '10.0.2.1' } as const;
+const NODES = LEAF_SPINE.nodes;
+const LEAF = LEAF_SPINE.leaf;
 type Node = keyof typeof NODES;
 
 let state: LabState;
@@ -57,7 +44,7 @@ test.before(async () => {
 
 test.after.always(() => {
   labDownQuietly(NAME, topo);
-  rmSync(dir, { recursive: true, force: true });
+  remove();
 });
 
 test.serial('the reflector peers with every node; each client with its leaf and the reflector only', async (t) => {
