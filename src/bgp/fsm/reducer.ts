@@ -410,12 +410,22 @@ function stripKind(ev: Ev<unknown, 'open'>): OpenMessage {
   };
 }
 
-function openSent<U>(s: OpenSentState, ev: FsmEvent<U>, c: FsmConfig, out: Actions<U>): FsmState {
+/**
+ * The events OpenSent, OpenConfirm and Established handle alike (a connection is open): starts are ignored (1, 3-7);
+ * stops (2, 8), hold timer expiry (10), a header error we found (21), a collision dump (23) and a NOTIFICATION
+ * received (24, 25) all end in Idle; a second connection (16-17) is the session layer's business (one FSM per
+ * connection). undefined: the state decides.
+ */
+function connected<U>(s: OpenSentState | OpenConfirmState | EstablishedState, ev: FsmEvent<U>, c: FsmConfig, out: Actions<U>): FsmState | undefined {
   switch (ev.kind) {
     case 'manual-start':
     case 'manual-start-passive':
     case 'automatic-start':
     case 'automatic-start-passive':
+    case 'tcp-cr-acked':
+    case 'tcp-connection-confirmed':
+    case 'idle-hold-timer-expires':
+    case 'tick':
       return s;
     case 'manual-stop': // 2
       return manualStop(s, c, out, ev, true);
@@ -423,9 +433,36 @@ function openSent<U>(s: OpenSentState, ev: FsmEvent<U>, c: FsmConfig, out: Actio
       return automaticStop(s, c, out, ev, true);
     case 'hold-timer-expires': // 10
       return holdTimerExpired(s, c, out);
-    case 'tcp-cr-acked':
-    case 'tcp-connection-confirmed':
-      return s; // 16-17: a second connection is tracked by the session layer (one FSM per connection)
+    case 'header-error': // 21. Established: the RFC table lists it under FSM Error; §6.1 requires the header error itself.
+      return sentError(s, c, out, notification(ErrorCode.MessageHeader, ev.subcode, ev.data));
+    case 'open-collision-dump': // 23
+      return collisionDump(s, c, out, true);
+    case 'notification':
+      // 24 NotifMsgVerErr: Idle. Deviation for 25 (NotifMsg) in OpenSent: the RFC answers with an FSM Error
+      // NOTIFICATION; a NOTIFICATION is never answered (§6), so this only closes.
+      return receivedNotification(s, c, out, ev);
+    default:
+      return undefined;
+  }
+}
+
+/** OpenConfirm and Established, beyond connected(): the KeepaliveTimer runs, and a lost connection ends in Idle. */
+function keepaliving<U>(s: OpenConfirmState | EstablishedState, ev: FsmEvent<U>, c: FsmConfig, out: Actions<U>): FsmState | undefined {
+  switch (ev.kind) {
+    case 'keepalive-timer-expires': // 11
+      out.push({ type: 'send-keepalive' });
+      return rearmKeepalive(s);
+    case 'tcp-connection-fails': // 18
+      return tcpFailed(s, c, out, ev);
+    default:
+      return connected(s, ev, c, out);
+  }
+}
+
+function openSent<U>(s: OpenSentState, ev: FsmEvent<U>, c: FsmConfig, out: Actions<U>): FsmState {
+  const handled = connected(s, ev, c, out);
+  if (handled !== undefined) return handled;
+  switch (ev.kind) {
     case 'tcp-connection-fails': { // 18: back to Active, keep listening. Deviation: counted.
       const counted = { ...s, connectRetryCounter: s.connectRetryCounter + 1 };
       const crt = connectRetryDeadline(counted, c);
@@ -442,19 +479,9 @@ function openSent<U>(s: OpenSentState, ev: FsmEvent<U>, c: FsmConfig, out: Actio
       if (!check.ok) return sentError(s, c, out, check.notification); // 22
       return openConfirm(s, out, s.connection, s.sentOpen, stripKind(ev), check.negotiated, false);
     }
-    case 'header-error': // 21
-      return sentError(s, c, out, notification(ErrorCode.MessageHeader, ev.subcode, ev.data));
     case 'open-error': // 22
       return sentError(s, c, out, notification(ErrorCode.Open, ev.subcode, ev.data));
-    case 'open-collision-dump': // 23
-      return collisionDump(s, c, out, true);
-    case 'notification':
-      // 24 NotifMsgVerErr: Idle. Deviation for 25 (NotifMsg): the RFC answers with an FSM Error
-      // NOTIFICATION; a NOTIFICATION is never answered (§6), so this only closes.
-      return receivedNotification(s, c, out, ev);
-    case 'idle-hold-timer-expires':
     case 'update-sent':
-    case 'tick':
       return s;
     default:
       // 9, 11-13, 20, 26-28: FSM Error.
@@ -463,34 +490,11 @@ function openSent<U>(s: OpenSentState, ev: FsmEvent<U>, c: FsmConfig, out: Actio
 }
 
 function openConfirmState<U>(s: OpenConfirmState, ev: FsmEvent<U>, c: FsmConfig, out: Actions<U>): FsmState {
+  const handled = keepaliving(s, ev, c, out);
+  if (handled !== undefined) return handled;
   switch (ev.kind) {
-    case 'manual-start':
-    case 'manual-start-passive':
-    case 'automatic-start':
-    case 'automatic-start-passive':
-      return s;
-    case 'manual-stop':
-      return manualStop(s, c, out, ev, true);
-    case 'automatic-stop':
-      return automaticStop(s, c, out, ev, true);
-    case 'hold-timer-expires':
-      return holdTimerExpired(s, c, out);
-    case 'keepalive-timer-expires': // 11
-      out.push({ type: 'send-keepalive' });
-      return rearmKeepalive(s);
-    case 'tcp-cr-acked':
-    case 'tcp-connection-confirmed':
-      return s;
-    case 'tcp-connection-fails':
-      return tcpFailed(s, c, out, ev);
-    case 'notification': // 24, 25
-      return receivedNotification(s, c, out, ev);
-    case 'header-error':
-      return sentError(s, c, out, notification(ErrorCode.MessageHeader, ev.subcode, ev.data));
     case 'open-error':
       return sentError(s, c, out, notification(ErrorCode.Open, ev.subcode, ev.data));
-    case 'open-collision-dump':
-      return collisionDump(s, c, out, true);
     case 'keepalive': { // 26
       const next: EstablishedState = {
         ...common(s), name: 'Established', connection: s.connection, sentOpen: s.sentOpen, peerOpen: s.peerOpen,
@@ -501,9 +505,7 @@ function openConfirmState<U>(s: OpenConfirmState, ev: FsmEvent<U>, c: FsmConfig,
       out.push({ type: 'session-up', negotiated: s.negotiated });
       return m;
     }
-    case 'idle-hold-timer-expires':
     case 'update-sent':
-    case 'tick':
       return s;
     default:
       // 9, 12-13, 19 (Deviation: an OPEN on this same connection; collisions between connections
@@ -516,35 +518,11 @@ function established<U>(s: EstablishedState, ev: FsmEvent<U>, c: FsmConfig, out:
   const holdRestart = (): EstablishedState => s.negotiated.holdTime > 0
     ? withTimers(s, { hold: deadline(s.now, s.negotiated.holdTime) })
     : s;
+  const handled = keepaliving(s, ev, c, out);
+  if (handled !== undefined) return handled;
   switch (ev.kind) {
-    case 'manual-start':
-    case 'manual-start-passive':
-    case 'automatic-start':
-    case 'automatic-start-passive':
-      return s;
-    case 'manual-stop':
-      return manualStop(s, c, out, ev, true);
-    case 'automatic-stop':
-      return automaticStop(s, c, out, ev, true);
-    case 'hold-timer-expires':
-      return holdTimerExpired(s, c, out);
-    case 'keepalive-timer-expires':
-      out.push({ type: 'send-keepalive' });
-      return rearmKeepalive(s);
     case 'update-sent': // each UPDATE we send restarts the KeepaliveTimer
       return rearmKeepalive(s);
-    case 'tcp-cr-acked':
-    case 'tcp-connection-confirmed':
-      return s;
-    case 'tcp-connection-fails':
-      return tcpFailed(s, c, out, ev);
-    case 'notification':
-      return receivedNotification(s, c, out, ev);
-    case 'header-error':
-      // Deviation: the RFC table lists 21 under FSM Error; §6.1 requires the header error itself.
-      return sentError(s, c, out, notification(ErrorCode.MessageHeader, ev.subcode, ev.data));
-    case 'open-collision-dump':
-      return collisionDump(s, c, out, true);
     case 'keepalive': // 26
       return holdRestart();
     case 'update': // 27
@@ -555,9 +533,6 @@ function established<U>(s: EstablishedState, ev: FsmEvent<U>, c: FsmConfig, out:
       return holdRestart();
     case 'update-error': // 28
       return sentError(s, c, out, notification(ErrorCode.Update, ev.subcode, ev.data));
-    case 'idle-hold-timer-expires':
-    case 'tick':
-      return s;
     default:
       // 9, 12-13, 19 (an OPEN on this connection), 20, 22: FSM Error.
       return fsmError(s, c, out, ev.kind);
