@@ -35,14 +35,25 @@
 #define RR_OK TC_ACT_OK
 #define RR_REDIRECT TC_ACT_REDIRECT
 
+/*
+ * ctx->data and ctx->data_end, each read as one load at its fixed offset from ctx. Plain C lets clang keep
+ * `ctx + offsetof(data_end)` in a register across a helper call and load through it later, which the verifier
+ * refuses ("dereference of modified ctx ptr"); the inline asm keeps every read a direct ctx access.
+ */
 RR_INLINE void *rr_data(const struct __sk_buff *ctx)
 {
-	return (void *)(long)ctx->data;
+	void *p;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(p) : "r"(ctx), "i"(__builtin_offsetof(struct __sk_buff, data)));
+	return p;
 }
 
 RR_INLINE void *rr_data_end(const struct __sk_buff *ctx)
 {
-	return (void *)(long)ctx->data_end;
+	void *p;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(p) : "r"(ctx), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	return p;
 }
 
 /* Make the first `len` bytes linear and re-check they fit; false when the packet is shorter. */

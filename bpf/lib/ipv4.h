@@ -10,18 +10,8 @@
 #include "csum.h"
 #include "endpoint.h"
 #include "fib.h"
-#include "nexthop.h"
+#include "forward.h"
 #include "pods.h"
-
-/* TTL - 1 with the header checksum patched for the 16-bit word holding TTL and protocol. */
-RR_INLINE void rr_ipv4_dec_ttl(struct iphdr *ip)
-{
-	__u16 *word = (__u16 *)&ip->ttl;
-	__u16 before = *word;
-
-	ip->ttl -= 1;
-	ip->check = rr_csum_replace16(ip->check, before, *word);
-}
 
 /* What ip_rcv checks before routing: header checksum and a total length that fits the packet. */
 RR_INLINE bool rr_ipv4_sane(const struct __sk_buff *ctx, const struct iphdr *ip)
@@ -59,12 +49,10 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	const struct rr_endpoint *ep;
 	const struct rr_config *cfg;
 	const struct rr_pod_info *pod;
-	const struct rr_nh *n;
 	struct rr_fwd fwd = {};
 	bool dst_is_pod;
 	struct iphdr *ip;
 	__u32 flags, nh;
-	int ret;
 
 	if (!rr_pull(ctx, ETH_HLEN + sizeof(*ip)))
 		return rr_pass(reason, RR_PASS_SHORT);
@@ -90,13 +78,8 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	if (ep) {
 		/* may pull: ip reloaded below */
 		fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, bpf_ntohs(ip->tot_len));
-		if (rr_endpoint_usable(ctx, ep, fwd.len)) {
-			ip = rr_data(ctx) + ETH_HLEN;
-			if ((void *)(ip + 1) > rr_data_end(ctx))
-				return -RR_DROP_WRITE;
-			rr_ipv4_dec_ttl(ip);
-			return rr_endpoint_redirect(ctx, ep, reason);
-		}
+		if (rr_endpoint_usable(ctx, ep, fwd.len))
+			return rr_leave(ctx, false) ? rr_endpoint_redirect(ctx, ep, reason) : -RR_DROP_WRITE;
 		/* Not usable: the FIB path below decides, as without an entry. */
 		ip = rr_data(ctx) + ETH_HLEN;
 		if ((void *)(ip + 1) > rr_data_end(ctx))
@@ -120,26 +103,7 @@ RR_INLINE int rr_fwd_ipv4(struct __sk_buff *ctx, __u32 *reason)
 	fwd.tunneled = rr_ipip_dst4_tunneled(ip->daddr);
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip), ip->protocol, &p);
 	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip), p.l4_protocol, bpf_ntohs(ip->tot_len)); /* may pull: ip reloaded below */
-
-	/* A remote pod CIDR with cached next hops (lib/nexthop.h): no FIB lookup. Not for a tunnelled destination. */
-	n = fwd.tunneled ? NULL : rr_nh_lookup(ctx, nh, &p, fwd.len);
-	if (n) {
-		ip = rr_data(ctx) + ETH_HLEN;
-		if ((void *)(ip + 1) > rr_data_end(ctx))
-			return -RR_DROP_WRITE;
-		rr_ipv4_dec_ttl(ip);
-		return rr_nh_redirect(ctx, n, reason);
-	}
-
-	ret = rr_fib_lookup(ctx, &p, &fwd, cfg->flags, reason);
-	if (ret != RR_REDIRECT)
-		return ret;
-
-	ip = rr_data(ctx) + ETH_HLEN;
-	if ((void *)(ip + 1) > rr_data_end(ctx))
-		return -RR_DROP_WRITE;
-	rr_ipv4_dec_ttl(ip);
-	return rr_fib_redirect(ctx, &p, &fwd, reason);
+	return rr_forward(ctx, nh, &p, &fwd, cfg->flags, reason);
 }
 
 #endif /* RR_IPV4_H */

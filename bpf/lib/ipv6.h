@@ -6,7 +6,7 @@
 #include "common.h"
 #include "endpoint.h"
 #include "fib.h"
-#include "nexthop.h"
+#include "forward.h"
 #include "ipv4.h"
 #include "pods.h"
 
@@ -23,12 +23,10 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	const struct rr_endpoint *ep;
 	const struct rr_config *cfg;
 	const struct rr_pod_info *pod;
-	const struct rr_nh *n;
 	struct rr_fwd fwd = {};
 	struct ipv6hdr *ip6;
 	bool dst_is_pod;
 	__u32 flags, nh;
-	int ret;
 
 	if (!rr_pull(ctx, ETH_HLEN + sizeof(*ip6)))
 		return rr_pass(reason, RR_PASS_SHORT);
@@ -56,13 +54,8 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	ep = rr_endpoint6(cfg, &ip6->daddr);
 	if (ep) {
 		fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
-		if (rr_endpoint_usable(ctx, ep, fwd.len)) {
-			ip6 = rr_data(ctx) + ETH_HLEN;
-			if ((void *)(ip6 + 1) > rr_data_end(ctx))
-				return -RR_DROP_WRITE;
-			ip6->hop_limit -= 1;
-			return rr_endpoint_redirect(ctx, ep, reason);
-		}
+		if (rr_endpoint_usable(ctx, ep, fwd.len))
+			return rr_leave(ctx, true) ? rr_endpoint_redirect(ctx, ep, reason) : -RR_DROP_WRITE;
 		ip6 = rr_data(ctx) + ETH_HLEN;
 		if ((void *)(ip6 + 1) > rr_data_end(ctx))
 			return rr_pass(reason, RR_PASS_SHORT);
@@ -85,25 +78,7 @@ RR_INLINE int rr_fwd_ipv6(struct __sk_buff *ctx, __u32 *reason)
 	fwd.tunneled = rr_ipip_dst6_tunneled(&ip6->daddr);
 	rr_l4_ports(ctx, ETH_HLEN + sizeof(*ip6), ip6->nexthdr, &p);
 	fwd.len = rr_fib_len(ctx, ETH_HLEN + sizeof(*ip6), p.l4_protocol, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
-
-	n = fwd.tunneled ? NULL : rr_nh_lookup(ctx, nh, &p, fwd.len);
-	if (n) {
-		ip6 = rr_data(ctx) + ETH_HLEN;
-		if ((void *)(ip6 + 1) > rr_data_end(ctx))
-			return -RR_DROP_WRITE;
-		ip6->hop_limit -= 1;
-		return rr_nh_redirect(ctx, n, reason);
-	}
-
-	ret = rr_fib_lookup(ctx, &p, &fwd, cfg->flags, reason);
-	if (ret != RR_REDIRECT)
-		return ret;
-
-	ip6 = rr_data(ctx) + ETH_HLEN;
-	if ((void *)(ip6 + 1) > rr_data_end(ctx))
-		return -RR_DROP_WRITE;
-	ip6->hop_limit -= 1;
-	return rr_fib_redirect(ctx, &p, &fwd, reason);
+	return rr_forward(ctx, nh, &p, &fwd, cfg->flags, reason);
 }
 
 #endif /* RR_IPV6_H */
