@@ -147,6 +147,21 @@ static int cmd_detach(const char *ifname, const char *dir, const char *want)
 	return 0;
 }
 
+/* A device name as a JSON string: Linux allows '"' and '\\' in names (not '/', ':' or whitespace). */
+static void put_json_name(const char *name)
+{
+	putchar('"');
+	for (; *name; name++) {
+		if (*name == '"' || *name == '\\')
+			putchar('\\');
+		if ((unsigned char)*name < 0x20)
+			printf("\\u%04x", (unsigned char)*name);
+		else
+			putchar(*name);
+	}
+	putchar('"');
+}
+
 static int cmd_show(void)
 {
 	struct if_nameindex *ifs = if_nameindex(), *p;
@@ -164,8 +179,12 @@ static int cmd_show(void)
 				char name[BPF_OBJ_NAME_LEN] = "";
 
 				prog_name(ids[i], name, NULL);
-				printf("%s{\"ifname\":\"%s\",\"ifindex\":%u,\"direction\":\"%s\",\"id\":%u,\"name\":\"%s\"}", sep,
-				       p->if_name, p->if_index, d ? "egress" : "ingress", ids[i], name);
+				printf("%s{\"ifname\":", sep);
+				put_json_name(p->if_name);
+				printf(",\"ifindex\":%u,\"direction\":\"%s\",\"id\":%u,\"name\":", p->if_index,
+				       d ? "egress" : "ingress", ids[i]);
+				put_json_name(name);
+				putchar('}');
 				sep = ",";
 			}
 		}

@@ -112,6 +112,19 @@ test.serial('a device moves from tc to tcx and back under traffic: no packet los
   t.is(result.received, 400, 'no packet lost across four moves');
 });
 
+test.serial('a device name with a quote and a backslash (Linux allows both) is listed exactly', async (t) => {
+  const odd = 'rr"q\\x';
+  topo.node.run(['ip', 'link', 'add', 'name', odd, 'type', 'veth', 'peer', 'name', 'rrq-peer']);
+  try {
+    await loader.attach(odd, 'pod');
+    t.true((await loader.attachments()).some((a) => a.ifname === odd), JSON.stringify(await loader.attachments()));
+    await loader.detach(odd);
+    t.false((await loader.attachments()).some((a) => a.ifname === odd));
+  } finally {
+    topo.node.run(['ip', 'link', 'del', 'name', odd]);
+  }
+});
+
 test.serial('reloading under traffic swaps the program in place: no packet lost, maps and counters kept', async (t) => {
   const mapsBefore = loader.maps().summaries().map((m) => m.id);
   const podsBefore = loader.maps().listPodCidrs();
