@@ -2,7 +2,7 @@
 // with every other (iBGP) besides its leaf; each learns a pod CIDR from its own node only (iBGP split horizon,
 // RFC 4271 §9.2: nobody passes on what it learned over iBGP), without reflection attributes; pods reach each other.
 import test from 'ava';
-import { inNs, LEAF_SPINE, labDownQuietly, labUp, leafSpineWith, waitUntil } from './helpers.js';
+import { inNs, kernelRoutes, LEAF_SPINE, labDownQuietly, labUp, leafSpineWith, waitUntil } from './helpers.js';
 import type { LabState } from '../../src/lab/state.js';
 import { apiRequest } from '../../src/api/client.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
@@ -19,15 +19,32 @@ const sock = (node: Node): string => state.nodes[node].control as string;
 const status = (node: Node): Promise<StatusResponse> => apiRequest<StatusResponse>(sock(node), 'GET', '/v1/status');
 const routes = (node: Node): Promise<RoutesResponse> => apiRequest<RoutesResponse>(sock(node), 'GET', '/v1/routes?detail=1');
 
+/**
+ * Converged at `n`: every session Established; for each other node's pod CIDRs (IPv4 and IPv6) a path from the leaf
+ * and one over the mesh; the kernel route to each other node's IPv4 pod CIDR via that node.
+ */
+async function converged(n: Node): Promise<boolean> {
+  const s = await status(n).catch(() => undefined);
+  if (!s || s.sessions.length === 0 || s.sessions.some((x) => x.state !== 'Established')) return false;
+  const r = await routes(n).catch(() => undefined);
+  if (!r) return false;
+  const kernel = kernelRoutes(state.nodes[n].ns, 'rackroute');
+  for (const m of (Object.keys(NODES) as Node[]).filter((x) => x !== n)) {
+    const i = m.slice(4);
+    const meshPeer = NODES[m];
+    for (const prefix of [`10.244.${i}.0/24`, `fd00:244:${i}::/64`]) {
+      const paths = r.routes.find((x) => x.prefix === prefix)?.paths ?? [];
+      if (!paths.some((p) => p.peer === LEAF[n]) || !paths.some((p) => p.peer === meshPeer)) return false;
+    }
+    if (kernel.find((k) => k.dst === `10.244.${i}.0/24`)?.gateway !== NODES[m]) return false;
+  }
+  return true;
+}
+
 test.before(async () => {
   state = labUp(NAME, topo);
-  await waitUntil('the mesh up and every route learned', 60_000, async () => {
-    for (const n of nodes) {
-      const s = await status(n).catch(() => undefined);
-      if (!s || s.sessions.length !== 4 || s.sessions.some((x) => x.state !== 'Established')) return undefined;
-      const r = await routes(n).catch(() => undefined);
-      if (!r || nodes.some((m) => !r.routes.some((x) => x.prefix === `10.244.${m.slice(4)}.0/24` && x.paths.length > 0))) return undefined;
-    }
+  await waitUntil('every node converged (sessions, leaf and mesh paths, kernel routes)', 90_000, async () => {
+    for (const n of Object.keys(NODES) as Node[]) if (!(await converged(n))) return undefined;
     return true;
   });
 });

@@ -28,16 +28,32 @@ const status = (node: Node): Promise<StatusResponse> => apiRequest<StatusRespons
 const routes = (node: Node): Promise<RoutesResponse> => apiRequest<RoutesResponse>(sock(node), 'GET', '/v1/routes?detail=1');
 const established = (s: StatusResponse): string[] => s.sessions.filter((x) => x.state === 'Established').map((x) => x.peer).sort();
 
+/**
+ * Converged at `n`: every session Established; for each other node's pod CIDRs (IPv4 and IPv6) a path from the leaf
+ * and one over the mesh; the kernel route to each other node's IPv4 pod CIDR via that node.
+ */
+async function converged(n: Node): Promise<boolean> {
+  const s = await status(n).catch(() => undefined);
+  if (!s || s.sessions.length === 0 || s.sessions.some((x) => x.state !== 'Established')) return false;
+  const r = await routes(n).catch(() => undefined);
+  if (!r) return false;
+  const kernel = kernelRoutes(state.nodes[n].ns, 'rackroute');
+  for (const m of (Object.keys(NODES) as Node[]).filter((x) => x !== n)) {
+    const i = m.slice(4);
+    const meshPeer = n === 'node1' ? NODES[m] : NODES.node1;
+    for (const prefix of [`10.244.${i}.0/24`, `fd00:244:${i}::/64`]) {
+      const paths = r.routes.find((x) => x.prefix === prefix)?.paths ?? [];
+      if (!paths.some((p) => p.peer === LEAF[n]) || !paths.some((p) => p.peer === meshPeer)) return false;
+    }
+    if (kernel.find((k) => k.dst === `10.244.${i}.0/24`)?.gateway !== NODES[m]) return false;
+  }
+  return true;
+}
+
 test.before(async () => {
   state = labUp(NAME, topo);
-  // Every node: its leaf and its mesh sessions Established, and all four nodes' IPv4 pod CIDRs in its RIB.
-  await waitUntil('the mesh up and every route learned', 60_000, async () => {
-    for (const n of Object.keys(NODES) as Node[]) {
-      const s = await status(n).catch(() => undefined);
-      if (!s || s.sessions.some((x) => x.state !== 'Established')) return undefined;
-      const r = await routes(n).catch(() => undefined);
-      if (!r || [1, 2, 3, 4].some((i) => !r.routes.some((x) => x.prefix === `10.244.${i}.0/24`))) return undefined;
-    }
+  await waitUntil('every node converged (sessions, leaf and mesh paths, kernel routes)', 90_000, async () => {
+    for (const n of Object.keys(NODES) as Node[]) if (!(await converged(n))) return undefined;
     return true;
   });
 });
