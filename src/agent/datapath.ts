@@ -19,7 +19,7 @@ import type { NodeConfig, SiteConfig } from '../config/types.js';
 import { peersOf } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 import { hostExec, type Exec } from '../dataplane/ebpf/exec.js';
-import { DatapathLoader, listTcAttachments, onlyDefaultRules, type AttachRole } from '../dataplane/ebpf/loader.js';
+import { DatapathLoader, onlyDefaultRules, type AttachRole, type TcAttachment } from '../dataplane/ebpf/loader.js';
 import {
   CFG_F_FIB_DIRECT, CFG_F_REDIRECT_NEIGH, IFACE_F_ATTACHED, IFACE_F_POD, IFACE_F_UPLINK, POD_F_LOCAL, POD_F_REMOTE, POD_LENS_MAX, PROGRAM_INGRESS, parseCidr,
 } from '../dataplane/ebpf/layout.js';
@@ -312,7 +312,7 @@ export class AgentDatapath {
   private async load(): Promise<void> {
     await this.ensureBpffs();
     mkdirSync(dirname(this.pinDir), { recursive: true });
-    if (existsSync(this.loader.programPin) && (await listTcAttachments(this.exec)).length === 0) {
+    if (existsSync(this.loader.programPin) && (await this.loader.attachments()).length === 0) {
       // Pinned, but running nowhere in this namespace: a deleted namespace's pins under a reused inode, or a run
       // that never attached. Its ifaces map would name devices that are not ours: start from empty maps.
       this.log.info('pins found but attached nowhere here: starting afresh', { event: 'datapath-stale-pins', pinDir: this.pinDir });
@@ -392,23 +392,20 @@ export class AgentDatapath {
    * bpf_fib_lookup meanwhile), and stay out until a reconciler pass has written change `seq`.
    */
   routesChanging(dsts: readonly string[], seq: number): void {
-    if (!this.enabled) return;
-    const cached = this.nexthops.changing(dsts, seq);
-    if (!cached.length || !this.loaded) return;
-    this.guard('maps', () => {
-      this.loader.maps().clearNexthops(cached);
-      this.log.debug('next hops uncached for a route change', { event: 'datapath-nexthops-drop', cidrs: cached });
-    });
+    if (this.enabled) this.uncache(this.nexthops.changing(dsts, seq), 'debug', 'next hops uncached for a route change');
   }
 
   /** The kernel's routes to `dsts` changed (a route event): true when cached next hops were dropped for it. */
   private routesChanged(dsts: readonly string[]): boolean {
-    if (!this.enabled) return false;
-    const cached = this.nexthops.changed(dsts);
-    if (!cached.length || !this.loaded) return false;
+    return this.enabled && this.uncache(this.nexthops.changed(dsts), 'info', 'next hops uncached: their route changed');
+  }
+
+  /** Clears `cidrs` (NexthopHolds has already forgotten them) from the next-hop map; true when there were any. */
+  private uncache(cidrs: readonly string[], level: 'debug' | 'info', message: string): boolean {
+    if (!cidrs.length || !this.loaded) return false;
     this.guard('maps', () => {
-      this.loader.maps().clearNexthops(cached);
-      this.log.info('next hops uncached: their route changed', { event: 'datapath-nexthops-drop', cidrs: cached });
+      this.loader.maps().clearNexthops(cidrs);
+      this.log[level](message, { event: 'datapath-nexthops-drop', cidrs });
     });
     return true;
   }
@@ -455,9 +452,9 @@ export class AgentDatapath {
     const want = new Map<number, { dev: Device; role: AttachRole }>();
     for (const d of uplinks) want.set(d.ifindex, { dev: d, role: 'uplink' });
     for (const d of pods) if (!want.has(d.ifindex)) want.set(d.ifindex, { dev: d, role: 'pod' });
-    let tc: Awaited<ReturnType<typeof listTcAttachments>>;
+    let tc: TcAttachment[];
     try {
-      tc = await listTcAttachments(this.exec);
+      tc = await this.loader.attachments();
     } catch (e) {
       this.fail('attach', e);
       return false;
@@ -513,7 +510,7 @@ export class AgentDatapath {
 
   /** Detach our filter everywhere in this namespace and remove the pins (withdraw, or the fast path turned off). */
   private async removeAll(why: string): Promise<void> {
-    const tc = await listTcAttachments(this.exec);
+    const tc = await this.loader.attachments();
     for (const ifname of new Set(tc.map((a) => a.ifname))) await this.loader.unhook(ifname);
     const pinned = existsSync(join(this.pinDir, 'progs'));
     this.loader.close();
