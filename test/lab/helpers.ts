@@ -4,7 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readState as readLabState } from '../../src/lab/state.js';
+import { readState as readLabState, type LabState } from '../../src/lab/state.js';
+import { apiRequest } from '../../src/api/client.js';
+import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +35,73 @@ export const LEAF_SPINE = {
   nodes: { node1: '10.0.1.10', node2: '10.0.1.11', node3: '10.0.2.10', node4: '10.0.2.11' },
   leaf: { node1: '10.0.1.1', node2: '10.0.1.1', node3: '10.0.2.1', node4: '10.0.2.1' },
 } as const;
+
+export type LeafSpineNode = keyof typeof LEAF_SPINE.nodes;
+
+/**
+ * The leaf-spine lab with a node mesh (`siteExtra`: its nodeMesh section). `meshPeer(n, m)`: the address node `n`
+ * learns node `m`'s pod CIDRs from over the mesh. up() returns once every node has converged.
+ */
+export class LeafSpineMesh {
+  readonly nodes = Object.keys(LEAF_SPINE.nodes) as LeafSpineNode[];
+  private readonly files: ReturnType<typeof leafSpineWith>;
+  private labState: LabState | undefined;
+
+  constructor(readonly name: string, siteExtra: string, private readonly meshPeer: (n: LeafSpineNode, m: LeafSpineNode) => string) {
+    this.files = leafSpineWith(name, siteExtra);
+  }
+
+  get state(): LabState {
+    if (!this.labState) throw new Error(`lab ${this.name} is not up`);
+    return this.labState;
+  }
+
+  sock(n: LeafSpineNode): string {
+    return this.state.nodes[n].control as string;
+  }
+
+  status(n: LeafSpineNode): Promise<StatusResponse> {
+    return apiRequest<StatusResponse>(this.sock(n), 'GET', '/v1/status');
+  }
+
+  routes(n: LeafSpineNode): Promise<RoutesResponse> {
+    return apiRequest<RoutesResponse>(this.sock(n), 'GET', '/v1/routes?detail=1');
+  }
+
+  async up(): Promise<void> {
+    this.labState = labUp(this.name, this.files.topo);
+    await waitUntil('every node converged (sessions, leaf and mesh paths, kernel routes)', 90_000, async () => {
+      for (const n of this.nodes) if (!(await this.converged(n))) return undefined;
+      return true;
+    });
+  }
+
+  down(): void {
+    labDownQuietly(this.name, this.files.topo);
+    this.files.remove();
+  }
+
+  /**
+   * Converged at `n`: every session Established; for each other node's pod CIDRs (IPv4 and IPv6) a path from the leaf
+   * and one over the mesh; the kernel route to each other node's IPv4 pod CIDR via that node.
+   */
+  private async converged(n: LeafSpineNode): Promise<boolean> {
+    const s = await this.status(n).catch(() => undefined);
+    if (!s || s.sessions.length === 0 || s.sessions.some((x) => x.state !== 'Established')) return false;
+    const r = await this.routes(n).catch(() => undefined);
+    if (!r) return false;
+    const kernel = kernelRoutes(this.state.nodes[n].ns, 'rackroute');
+    for (const m of this.nodes.filter((x) => x !== n)) {
+      const i = m.slice(4);
+      for (const prefix of [`10.244.${i}.0/24`, `fd00:244:${i}::/64`]) {
+        const paths = r.routes.find((x) => x.prefix === prefix)?.paths ?? [];
+        if (!paths.some((p) => p.peer === LEAF_SPINE.leaf[n]) || !paths.some((p) => p.peer === this.meshPeer(n, m))) return false;
+      }
+      if (kernel.find((k) => k.dst === `10.244.${i}.0/24`)?.gateway !== LEAF_SPINE.nodes[m]) return false;
+    }
+    return true;
+  }
+}
 
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('lab tests need root (network namespaces, veths, FRR); run `npm test` as root');

@@ -6,62 +6,26 @@
 // rack directly, across racks natively where the fabric routes the node's address and by VXLAN where it does not.
 // Pods reach each other either way.
 import test from 'ava';
-import { inNs, kernelRoutes, LEAF_SPINE, labDownQuietly, labUp, leafSpineWith, rackroute, waitUntil } from './helpers.js';
-import type { LabState } from '../../src/lab/state.js';
-import { apiRequest } from '../../src/api/client.js';
+import { inNs, kernelRoutes, LEAF_SPINE, LeafSpineMesh, rackroute, type LeafSpineNode } from './helpers.js';
 import type { RoutesResponse, StatusResponse } from '../../src/api/types.js';
 
-const NAME = 't-mesh';
-const { topo, remove } = leafSpineWith(NAME, `nodeMesh:
+const NODES = LEAF_SPINE.nodes;
+const LEAF = LEAF_SPINE.leaf;
+type Node = LeafSpineNode;
+// Node1 learns each pod CIDR from its node; the clients learn every other one from node1.
+const mesh = new LeafSpineMesh('t-mesh', `nodeMesh:
   mode: route-reflectors
   scope: site
   routeReflectors:
     - { node: node1 }
-`);
-const NODES = LEAF_SPINE.nodes;
-const LEAF = LEAF_SPINE.leaf;
-type Node = keyof typeof NODES;
-
-let state: LabState;
-const sock = (node: Node): string => state.nodes[node].control as string;
-const status = (node: Node): Promise<StatusResponse> => apiRequest<StatusResponse>(sock(node), 'GET', '/v1/status');
-const routes = (node: Node): Promise<RoutesResponse> => apiRequest<RoutesResponse>(sock(node), 'GET', '/v1/routes?detail=1');
+`, (n, m) => (n === 'node1' ? NODES[m] : NODES.node1));
+const sock = (n: Node): string => mesh.sock(n);
+const status = (n: Node): Promise<StatusResponse> => mesh.status(n);
+const routes = (n: Node): Promise<RoutesResponse> => mesh.routes(n);
 const established = (s: StatusResponse): string[] => s.sessions.filter((x) => x.state === 'Established').map((x) => x.peer).sort();
 
-/**
- * Converged at `n`: every session Established; for each other node's pod CIDRs (IPv4 and IPv6) a path from the leaf
- * and one over the mesh; the kernel route to each other node's IPv4 pod CIDR via that node.
- */
-async function converged(n: Node): Promise<boolean> {
-  const s = await status(n).catch(() => undefined);
-  if (!s || s.sessions.length === 0 || s.sessions.some((x) => x.state !== 'Established')) return false;
-  const r = await routes(n).catch(() => undefined);
-  if (!r) return false;
-  const kernel = kernelRoutes(state.nodes[n].ns, 'rackroute');
-  for (const m of (Object.keys(NODES) as Node[]).filter((x) => x !== n)) {
-    const i = m.slice(4);
-    const meshPeer = n === 'node1' ? NODES[m] : NODES.node1;
-    for (const prefix of [`10.244.${i}.0/24`, `fd00:244:${i}::/64`]) {
-      const paths = r.routes.find((x) => x.prefix === prefix)?.paths ?? [];
-      if (!paths.some((p) => p.peer === LEAF[n]) || !paths.some((p) => p.peer === meshPeer)) return false;
-    }
-    if (kernel.find((k) => k.dst === `10.244.${i}.0/24`)?.gateway !== NODES[m]) return false;
-  }
-  return true;
-}
-
-test.before(async () => {
-  state = labUp(NAME, topo);
-  await waitUntil('every node converged (sessions, leaf and mesh paths, kernel routes)', 90_000, async () => {
-    for (const n of Object.keys(NODES) as Node[]) if (!(await converged(n))) return undefined;
-    return true;
-  });
-});
-
-test.after.always(() => {
-  labDownQuietly(NAME, topo);
-  remove();
-});
+test.before(() => mesh.up());
+test.after.always(() => mesh.down());
 
 test.serial('the reflector peers with every node; each client with its leaf and the reflector only', async (t) => {
   t.deepEqual(established(await status('node1')), [LEAF.node1, NODES.node2, NODES.node3, NODES.node4].sort());
@@ -110,7 +74,7 @@ test.serial('a client never holds its own route back from the reflector; the ref
 
 test.serial('the FIB sends every remote pod CIDR to its node, and pods reach each other across racks (IPv4, IPv6)', (t) => {
   for (const n of Object.keys(NODES) as Node[]) {
-    const ours = kernelRoutes(state.nodes[n].ns, 'rackroute');
+    const ours = kernelRoutes(mesh.state.nodes[n].ns, 'rackroute');
     for (const [m, address] of Object.entries(NODES) as [Node, string][]) {
       if (m === n) continue;
       const route = ours.find((r) => r.dst === `10.244.${m.slice(4)}.0/24`);
@@ -124,7 +88,7 @@ test.serial('the FIB sends every remote pod CIDR to its node, and pods reach eac
     for (const m of Object.keys(NODES) as Node[]) {
       if (m === n) continue;
       for (const dst of [`10.244.${m.slice(4)}.2`, `fd00:244:${m.slice(4)}::2`]) {
-        const r = inNs(`${state.nodes[n].ns}-pod1`, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', dst]);
+        const r = inNs(`${mesh.state.nodes[n].ns}-pod1`, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', dst]);
         if (r.status !== 0) lost.push(`${n}/pod1 -> ${dst}`);
       }
     }

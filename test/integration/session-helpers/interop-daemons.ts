@@ -5,7 +5,8 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { running, signalProc, until, type Lab } from './lab.js';
+import { until, type Lab } from './lab.js';
+import { running, signalProc } from '../../../src/util/proc.js';
 
 /** The daemon's prefixes (the same in every lab: each lab is its own pair of namespaces). */
 export const THEIRS = {

@@ -11,9 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfig } from './agent.js';
 import type { SessionPeerConfig } from '../../../src/bgp/session/types.js';
-import { alive, procRef, running, signalProc, stopProcs, type ProcRef } from '../../../src/util/proc.js';
-
-export { alive, running, signalProc, type ProcRef };
+import { procRef, running, signalProc, stopProcs, type ProcRef } from '../../../src/util/proc.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');

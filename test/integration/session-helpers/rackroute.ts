@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiRequest } from '../../../src/api/client.js';
 import type { NeighborDetail, RoutesResponse, RouteView, StatusResponse } from '../../../src/api/types.js';
-import { running, sleep, until, type Lab, type ProcRef } from './lab.js';
-import { stopProcs } from '../../../src/util/proc.js';
+import { sleep, until, type Lab } from './lab.js';
+import { running, stopProcs, type ProcRef } from '../../../src/util/proc.js';
 import { AGENT_NODE_OPTIONS } from '../../../src/agent/node-options.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
