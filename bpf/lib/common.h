@@ -56,6 +56,18 @@ RR_INLINE void *rr_data_end(const struct __sk_buff *ctx)
 	return p;
 }
 
+/* The frame's destination and source MACs rewritten; false when the Ethernet header is not in the linear data. */
+RR_INLINE bool rr_set_macs(struct __sk_buff *ctx, const __u8 *dmac, const __u8 *smac)
+{
+	struct ethhdr *eth = rr_data(ctx);
+
+	if ((void *)(eth + 1) > rr_data_end(ctx))
+		return false;
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	return true;
+}
+
 /* Make the first `len` bytes linear and re-check they fit; false when the packet is shorter. */
 RR_INLINE bool rr_pull(struct __sk_buff *ctx, __u32 len)
 {

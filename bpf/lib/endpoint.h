@@ -52,12 +52,8 @@ RR_INLINE bool rr_endpoint_usable(struct __sk_buff *ctx, const struct rr_endpoin
 /* MACs from the entry, then into the pod. RR_REDIRECT, or a negative drop reason. TTL already decremented. */
 RR_INLINE int rr_endpoint_redirect(struct __sk_buff *ctx, const struct rr_endpoint *ep, __u32 *reason)
 {
-	struct ethhdr *eth = rr_data(ctx);
-
-	if ((void *)(eth + 1) > rr_data_end(ctx))
+	if (!rr_set_macs(ctx, ep->pod_mac, ep->host_mac))
 		return -RR_DROP_WRITE;
-	__builtin_memcpy(eth->h_dest, ep->pod_mac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, ep->host_mac, ETH_ALEN);
 	*reason = RR_FWD_ENDPOINT_PEER;
 	return bpf_redirect_peer(ep->ifindex, 0) == TC_ACT_REDIRECT ? RR_REDIRECT : -RR_DROP_REDIRECT;
 }

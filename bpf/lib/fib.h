@@ -124,7 +124,6 @@ RR_INLINE bool rr_iface_is_pod(__u32 ifindex)
 RR_INLINE int rr_fib_redirect(struct __sk_buff *ctx, const struct bpf_fib_lookup *p, const struct rr_fwd *fwd,
 			      __u32 *reason)
 {
-	struct ethhdr *eth;
 	long ret;
 
 	if (fwd->how == RR_FWD_NEIGH) {
@@ -139,11 +138,8 @@ RR_INLINE int rr_fib_redirect(struct __sk_buff *ctx, const struct bpf_fib_lookup
 		return ret == TC_ACT_REDIRECT ? RR_REDIRECT : -RR_DROP_REDIRECT;
 	}
 
-	eth = rr_data(ctx);
-	if ((void *)(eth + 1) > rr_data_end(ctx))
+	if (!rr_set_macs(ctx, p->dmac, p->smac))
 		return -RR_DROP_WRITE;
-	__builtin_memcpy(eth->h_dest, p->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, p->smac, ETH_ALEN);
 
 	if (fwd->dst_local_pod && rr_iface_is_pod(p->ifindex)) {
 		*reason = RR_FWD_REDIRECT_PEER;

@@ -228,7 +228,6 @@ RR_INLINE int rr_ipip_push(struct __sk_buff *ctx, const struct rr_ipip_dst *dst,
 RR_INLINE int rr_ipip_l2(struct __sk_buff *ctx, __be32 saddr, __be32 daddr, __u8 tos, __u32 *reason)
 {
 	struct bpf_fib_lookup p = {};
-	struct ethhdr *eth;
 	int rc;
 
 	p.family = AF_INET;
@@ -247,11 +246,8 @@ RR_INLINE int rr_ipip_l2(struct __sk_buff *ctx, __be32 saddr, __be32 daddr, __u8
 	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return rr_ipip_next(reason, RR_FWD_IPIP_ENCAP_KEEP_L2);
-	eth = rr_data(ctx);
-	if ((void *)(eth + 1) > rr_data_end(ctx))
+	if (!rr_set_macs(ctx, p.dmac, p.smac))
 		return -RR_DROP_WRITE;
-	__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
 	*reason = RR_FWD_IPIP_ENCAP;
 	if (p.ifindex != ctx->ifindex)
 		return bpf_redirect(p.ifindex, 0) == TC_ACT_REDIRECT ? TC_ACT_REDIRECT : -RR_DROP_REDIRECT;

@@ -86,12 +86,8 @@ RR_INLINE const struct rr_nh *rr_nh_lookup(struct __sk_buff *ctx, __u32 nh, cons
 /* MACs from the cache, then out of the device. RR_REDIRECT, or a negative drop reason. TTL already decremented. */
 RR_INLINE int rr_nh_redirect(struct __sk_buff *ctx, const struct rr_nh *n, __u32 *reason)
 {
-	struct ethhdr *eth = rr_data(ctx);
-
-	if ((void *)(eth + 1) > rr_data_end(ctx))
+	if (!rr_set_macs(ctx, n->dmac, n->smac))
 		return -RR_DROP_WRITE;
-	__builtin_memcpy(eth->h_dest, n->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, n->smac, ETH_ALEN);
 	*reason = RR_FWD_NEXTHOP;
 	return bpf_redirect(n->ifindex, 0) == TC_ACT_REDIRECT ? RR_REDIRECT : -RR_DROP_REDIRECT;
 }
